@@ -1,0 +1,2 @@
+// Each command module calls addCommand() when imported; the order here is the order in --help.
+import './dump.js';

@@ -1,0 +1,17 @@
+import test from 'ava';
+import { crc32c } from '../src/index.js';
+
+test('crc32c check value', (t) => {
+  t.is(crc32c(new TextEncoder().encode('123456789')), 0xe3069283);
+});
+
+test('crc32c chaining equals one pass', (t) => {
+  const data = new Uint8Array(1000).map((_, i) => (i * 31) & 0xff);
+  t.is(crc32c(data.subarray(300), crc32c(data.subarray(0, 300))), crc32c(data));
+});
+
+test('crc32c of the first FILE_CHECKPOINT mtr in the format doc', (t) => {
+  // fa 00 00 00 00 00 00 00 00 ad 74 -> CRC ad d4 e8 f9 (redo-format.md 3.4)
+  const rec = Uint8Array.from([0xfa, 0, 0, 0, 0, 0, 0, 0, 0, 0xad, 0x74]);
+  t.is(crc32c(rec), 0xadd4e8f9);
+});
