@@ -1,0 +1,218 @@
+import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { InputError } from '@ibarchive/parser';
+import { Journal, type JournalEntry } from './journal.js';
+import type { TablespaceFile, TablespaceScan } from './tablespaces.js';
+
+/** `./db/t.ibd` (as the log writes it) -> `db/t.ibd`; undefined for paths outside the directory. */
+export function normalizeLogName(name: string): string | undefined {
+  if (name.startsWith('/') || name.includes('..')) return undefined;
+  return name.replace(/^\.\//, '');
+}
+
+interface SpaceFile {
+  path: string;
+  fh: FileHandle | undefined;
+  bytes: number;
+}
+
+/**
+ * Page I/O on the target directory, by space id. Files are bound to space ids
+ * by page 0 (scan) or by FILE_CREATE; page writes go through the journal in
+ * flush groups (`stage` then `flush`).
+ */
+export class PageStore {
+  private readonly spaces = new Map<number, SpaceFile>();
+  /** Files with an all-zero page 0, bound by the first FILE_CREATE / name that claims them. */
+  private readonly unbound = new Map<string, TablespaceFile>();
+  private staged: JournalEntry[] = [];
+  private stagedSpaces = new Set<number>();
+  private readonly journal: Journal;
+  /** Space ids with records but no file (warned once, their records ignored). */
+  readonly missing = new Set<number>();
+  pagesWritten = 0;
+
+  constructor(
+    readonly dir: string,
+    readonly pageSize: number,
+    scan: TablespaceScan,
+  ) {
+    for (const [id, f] of scan.byId) this.spaces.set(id, { path: f.path, fh: undefined, bytes: f.fileBytes });
+    for (const f of scan.files) if (f.spaceId === undefined) this.unbound.set(f.path, f);
+    this.journal = new Journal(dir);
+  }
+
+  has(spaceId: number): boolean {
+    return this.spaces.has(spaceId);
+  }
+
+  pathOf(spaceId: number): string | undefined {
+    return this.spaces.get(spaceId)?.path;
+  }
+
+  /** Binds a space to an unbound (all-zero page 0) file of that name, if any. */
+  bindByName(spaceId: number, logName: string | undefined): boolean {
+    if (this.spaces.has(spaceId)) return true;
+    const path = logName === undefined ? undefined : normalizeLogName(logName);
+    const f = path === undefined ? undefined : this.unbound.get(path);
+    if (!f || path === undefined) return false;
+    this.unbound.delete(path);
+    this.spaces.set(spaceId, { path, fh: undefined, bytes: f.fileBytes });
+    return true;
+  }
+
+  private async handle(s: SpaceFile): Promise<FileHandle> {
+    s.fh ??= await open(join(this.dir, s.path), 'r+');
+    return s.fh;
+  }
+
+  /** Size of a space's file in pages (rounded down). */
+  sizeInPages(spaceId: number): number {
+    const s = this.spaces.get(spaceId);
+    return s ? Math.floor(s.bytes / this.pageSize) : 0;
+  }
+
+  /** Reads a page into `into`; beyond the end of the file it reads zeros. */
+  async read(spaceId: number, pageNo: number, into: Uint8Array): Promise<void> {
+    const s = this.spaces.get(spaceId)!;
+    const pos = pageNo * this.pageSize;
+    if (pos + this.pageSize > s.bytes) {
+      into.fill(0);
+      if (pos >= s.bytes) return;
+    }
+    const fh = await this.handle(s);
+    await fh.read(into, 0, Math.min(this.pageSize, s.bytes - pos), pos);
+  }
+
+  /** Queues a finished page image for the next flush (the bytes are copied). */
+  stage(spaceId: number, pageNo: number, page: Uint8Array): void {
+    this.staged.push({ path: this.spaces.get(spaceId)!.path, pageNo, page: page.slice() });
+    this.stagedSpaces.add(spaceId);
+  }
+
+  get stagedBytes(): number {
+    return this.staged.length * this.pageSize;
+  }
+
+  /** Journal, write in place, fsync, clear journal. */
+  async flush(): Promise<void> {
+    if (this.staged.length === 0) return;
+    await this.journal.write(this.staged, this.pageSize);
+    for (const e of this.staged) {
+      const id = this.idOfPath(e.path)!;
+      const s = this.spaces.get(id)!;
+      const fh = await this.handle(s);
+      const pos = e.pageNo * this.pageSize;
+      await fh.write(e.page, 0, this.pageSize, pos);
+      if (pos + this.pageSize > s.bytes) s.bytes = pos + this.pageSize;
+    }
+    for (const id of this.stagedSpaces) await this.spaces.get(id)!.fh?.sync();
+    this.pagesWritten += this.staged.length;
+    this.staged = [];
+    this.stagedSpaces = new Set();
+    await this.journal.clear();
+  }
+
+  private idOfPath(path: string): number | undefined {
+    for (const [id, s] of this.spaces) if (s.path === path) return id;
+    return undefined;
+  }
+
+  /** Grows a file with zeros to `pages` pages (never shrinks). */
+  async extend(spaceId: number, pages: number): Promise<boolean> {
+    const s = this.spaces.get(spaceId);
+    if (!s || s.bytes >= pages * this.pageSize) return false;
+    const fh = await this.handle(s);
+    await fh.truncate(pages * this.pageSize);
+    await fh.sync();
+    s.bytes = pages * this.pageSize;
+    return true;
+  }
+
+  /** Cuts a file to `pages` pages (TRIM_PAGES of an undo tablespace). */
+  async truncate(spaceId: number, pages: number): Promise<void> {
+    const s = this.spaces.get(spaceId);
+    if (!s) return;
+    await this.flush();
+    const fh = await this.handle(s);
+    await fh.truncate(pages * this.pageSize);
+    await fh.sync();
+    s.bytes = pages * this.pageSize;
+  }
+
+  /** FILE_CREATE: binds the space to its file, creating an empty one when absent. */
+  async create(spaceId: number, logName: string): Promise<void> {
+    if (this.spaces.has(spaceId)) return;
+    const path = normalizeLogName(logName);
+    if (path === undefined) return;
+    if (this.bindByName(spaceId, logName)) return;
+    for (const [id, s] of this.spaces) {
+      if (s.path === path) throw new InputError(`FILE_CREATE of space ${spaceId} as ${path}, but that file holds space ${id}`);
+    }
+    await mkdir(dirname(join(this.dir, path)), { recursive: true });
+    const fh = await open(join(this.dir, path), 'a');
+    await fh.sync();
+    await fh.close();
+    this.spaces.set(spaceId, { path, fh: undefined, bytes: 0 });
+    this.missing.delete(spaceId);
+  }
+
+  /** FILE_RENAME: moves the space's file to its new name. */
+  async rename(spaceId: number, newLogName: string): Promise<void> {
+    const s = this.spaces.get(spaceId);
+    const path = normalizeLogName(newLogName);
+    if (!s || path === undefined || s.path === path) return;
+    await this.flush();
+    let exists = true;
+    try {
+      await stat(join(this.dir, path));
+    } catch {
+      exists = false;
+    }
+    if (exists) throw new InputError(`cannot replay rename of space ${spaceId} from ${s.path} to ${path}: the target file exists`);
+    await s.fh?.close();
+    s.fh = undefined;
+    await mkdir(dirname(join(this.dir, path)), { recursive: true });
+    await rename(join(this.dir, s.path), join(this.dir, path));
+    s.path = path;
+  }
+
+  /** FILE_DELETE: removes the space's file. */
+  async delete(spaceId: number): Promise<void> {
+    const s = this.spaces.get(spaceId);
+    if (!s) return;
+    await this.flush();
+    await s.fh?.close();
+    try {
+      await unlink(join(this.dir, s.path));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    this.spaces.delete(spaceId);
+  }
+
+  /** Flushes, closes every file and the journal. */
+  async close(): Promise<void> {
+    await this.flush();
+    for (const s of this.spaces.values()) {
+      await s.fh?.close();
+      s.fh = undefined;
+    }
+    await this.journal.close();
+  }
+}
+
+/** Replays a complete leftover journal onto the files it names. */
+export async function replayJournal(dir: string, entries: readonly JournalEntry[]): Promise<void> {
+  const handles = new Map<string, FileHandle>();
+  try {
+    for (const e of entries) {
+      let fh = handles.get(e.path);
+      if (!fh) handles.set(e.path, (fh = await open(join(dir, e.path), 'r+')));
+      await fh.write(e.page, 0, e.page.length, e.pageNo * e.page.length);
+    }
+    for (const fh of handles.values()) await fh.sync();
+  } finally {
+    for (const fh of handles.values()) await fh.close();
+  }
+}

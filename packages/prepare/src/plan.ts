@@ -1,0 +1,225 @@
+import {
+  CorruptLogError,
+  EXTENDED,
+  ExtendedSubtype,
+  FILE_CHECKPOINT,
+  FILE_CREATE,
+  FILE_DELETE,
+  FILE_MODIFY,
+  FILE_RENAME,
+  FREE_PAGE,
+  INIT_PAGE,
+  OPTION,
+  PADDING,
+  RecordReader,
+  WRITE,
+  type Lsn,
+  type MtrBatch,
+  type RecordReaderOptions,
+} from '@ibarchive/parser';
+import { FSP_SIZE, FSP_SPACE_FLAGS } from './fsp.js';
+import { PAGE_FREED, PAGE_INIT, RecordStore } from './record-store.js';
+
+/** A tablespace-level event from a FILE_* record, in log order. */
+export type FileOp =
+  | { readonly kind: 'create'; readonly spaceId: number; readonly name: string; readonly lsn: Lsn }
+  | { readonly kind: 'rename'; readonly spaceId: number; readonly name: string; readonly newName: string; readonly lsn: Lsn }
+  | { readonly kind: 'delete'; readonly spaceId: number; readonly name: string; readonly lsn: Lsn }
+  | { readonly kind: 'trim'; readonly spaceId: number; readonly size: number; readonly lsn: Lsn };
+
+/** What the log taught about tablespaces; survives from one batch to the next. */
+export class SpaceKnowledge {
+  /** Newest file name per space id (FILE_CREATE / MODIFY / RENAME), as written: `./db/t.ibd`. */
+  readonly names = new Map<number, string>();
+  readonly deleted = new Set<number>();
+  /** Newest FSP_SIZE and FSP_SPACE_FLAGS seen in page-0 writes. */
+  readonly fspSize = new Map<number, number>();
+  readonly fspFlags = new Map<number, number>();
+  readonly created = new Set<number>();
+}
+
+const MAX_EXACT = 2 ** 53;
+const decoder = new TextDecoder();
+
+/**
+ * Groups the page records of whole mtrs by page (redo-format.md 6.3), pure:
+ * no I/O. Feed it mtr batches in LSN order with `add`; it stops at the first
+ * mtr that ends after `toLsn`. INIT_PAGE / FREE_PAGE discard what was
+ * collected for their page; FILE_DELETE and TRIM_PAGES discard a space's
+ * records; FILE_* records become `fileOps`.
+ */
+export class Planner {
+  readonly store = new RecordStore();
+  readonly fileOps: FileOp[] = [];
+  /** Spaces whose records were discarded by TRIM_PAGES in this plan. */
+  readonly trimmed = new Map<number, number>();
+  mtrs = 0;
+  records = 0;
+  /** Total log bytes of the mtrs taken (records, terminators and CRCs). */
+  logBytes = 0;
+  firstLsn: Lsn | undefined;
+  /** End LSN of the last mtr taken. */
+  reachedLsn: Lsn | undefined;
+  private readonly reader: RecordReader;
+
+  constructor(
+    readonly knowledge: SpaceKnowledge = new SpaceKnowledge(),
+    readerOptions: RecordReaderOptions = {},
+  ) {
+    this.reader = new RecordReader(readerOptions);
+  }
+
+  /**
+   * Takes the mtrs of `batch` from index `from` that end at or before `toLsn`.
+   * Returns the index of the first mtr not taken (`batch.count` when all were).
+   */
+  add(batch: MtrBatch, from = 0, toLsn?: Lsn): number {
+    const base = batch.lsn;
+    if (base + BigInt(batch.bytes.length) >= BigInt(MAX_EXACT)) {
+      throw new CorruptLogError('LSN beyond 2^53 is not supported by prepare', { lsn: base });
+    }
+    const baseN = Number(base);
+    const limit = toLsn === undefined ? Infinity : Number(toLsn);
+    let buf = -1;
+    let i = from;
+    for (; i < batch.count; i++) {
+      const start = batch.starts[i]!;
+      const end = batch.ends[i]!;
+      if (baseN + end > limit) break;
+      if (buf < 0) buf = this.store.addBuffer(batch.bytes);
+      this.addMtr(batch.bytes, buf, start, batch.recordsEnds[i]!, end, baseN);
+    }
+    return i;
+  }
+
+  private addMtr(bytes: Uint8Array, buf: number, start: number, recordsEnd: number, end: number, baseN: number): void {
+    const startLsn = baseN + start;
+    const endLsn = baseN + end;
+    const store = this.store;
+    const k = this.knowledge;
+    const mtr = store.addMtr(startLsn, endLsn);
+    const reader = this.reader;
+    reader.reset(bytes, start, recordsEnd, BigInt(startLsn), BigInt(endLsn));
+    while (reader.next()) {
+      this.records++;
+      const type = reader.type;
+      const space = reader.spaceId;
+      switch (type) {
+        case FILE_CREATE:
+        case FILE_MODIFY:
+        case FILE_DELETE:
+        case FILE_RENAME:
+          this.fileRecord(type, space, bytes, reader.dataStart, reader.newNameStart, reader.dataEnd, BigInt(startLsn));
+          continue;
+        case FILE_CHECKPOINT:
+        case PADDING:
+        case OPTION:
+          continue;
+      }
+      if (k.deleted.has(space)) continue;
+      const page = reader.pageNo;
+      let reset: 0 | typeof PAGE_INIT | typeof PAGE_FREED = 0;
+      if (type === INIT_PAGE) reset = PAGE_INIT;
+      else if (type === FREE_PAGE) reset = PAGE_FREED;
+      else if (type === EXTENDED && reader.subtype === ExtendedSubtype.TRIM_PAGES) {
+        store.dropSpace(space);
+        this.trimmed.set(space, page);
+        this.fileOps.push({ kind: 'trim', spaceId: space, size: page, lsn: BigInt(startLsn) });
+        k.fspSize.set(space, page);
+        continue;
+      } else if (page === 0 && type === WRITE) {
+        this.trackFsp(space, bytes, reader.offset, reader.dataStart, reader.dataEnd);
+      }
+      store.add(
+        space,
+        page,
+        mtr,
+        buf,
+        type,
+        reader.subtype,
+        reader.recStart,
+        reader.recEnd,
+        reader.offset,
+        reader.length,
+        reader.source,
+        reader.dataStart,
+        reader.dataEnd,
+        reset,
+      );
+    }
+    this.mtrs++;
+    this.logBytes += end - start;
+    if (this.firstLsn === undefined) this.firstLsn = BigInt(startLsn);
+    this.reachedLsn = BigInt(endLsn);
+  }
+
+  private trackFsp(space: number, bytes: Uint8Array, offset: number, dataStart: number, dataEnd: number): void {
+    const len = dataEnd - dataStart;
+    const u32 = (at: number) => {
+      const o = dataStart + at - offset;
+      return ((bytes[o]! << 24) | (bytes[o + 1]! << 16) | (bytes[o + 2]! << 8) | bytes[o + 3]!) >>> 0;
+    };
+    if (offset <= FSP_SIZE && offset + len >= FSP_SIZE + 4) this.knowledge.fspSize.set(space, u32(FSP_SIZE));
+    if (offset <= FSP_SPACE_FLAGS && offset + len >= FSP_SPACE_FLAGS + 4) this.knowledge.fspFlags.set(space, u32(FSP_SPACE_FLAGS));
+  }
+
+  private fileRecord(type: number, space: number, bytes: Uint8Array, dataStart: number, newNameStart: number, dataEnd: number, lsn: Lsn): void {
+    const k = this.knowledge;
+    const text = decoder.decode(bytes.subarray(dataStart, dataEnd));
+    if (type === FILE_MODIFY) {
+      k.names.set(space, text);
+    } else if (type === FILE_CREATE) {
+      k.names.set(space, text);
+      k.deleted.delete(space);
+      k.created.add(space);
+      this.fileOps.push({ kind: 'create', spaceId: space, name: text, lsn });
+    } else if (type === FILE_RENAME) {
+      const name = decoder.decode(bytes.subarray(dataStart, newNameStart - 1));
+      const newName = decoder.decode(bytes.subarray(newNameStart, dataEnd));
+      k.names.set(space, newName);
+      this.fileOps.push({ kind: 'rename', spaceId: space, name, newName, lsn });
+    } else {
+      k.names.set(space, text);
+      k.deleted.add(space);
+      this.store.dropSpace(space);
+      this.fileOps.push({ kind: 'delete', spaceId: space, name: text, lsn });
+    }
+  }
+
+  /** Space ids with page records, ascending. */
+  spaceIds(): number[] {
+    return [...this.store.spaces.keys()].sort((a, b) => a - b);
+  }
+
+  /** Number of distinct pages with live records. */
+  pageCount(): number {
+    let n = 0;
+    for (const pages of this.store.spaces.values()) n += pages.size;
+    return n;
+  }
+
+  /**
+   * A JSON-friendly description of the plan (for snapshots and `--plan`):
+   * per space, per page in apply order, the records as `TYPE@mtrStart`.
+   */
+  describe(typeName: (type: number, subtype: number) => string): object {
+    const s = this.store;
+    const spaces: Record<string, Record<string, string[]>> = {};
+    for (const id of this.spaceIds()) {
+      const pages: Record<string, string[]> = {};
+      for (const p of s.pagesInOrder(id)) {
+        const recs: string[] = [];
+        for (let r = s.head[p]!; r >= 0; r = s.next[r]!) recs.push(`${typeName(s.type[r]!, s.subtype[r]!)}@${s.mtrStart[s.mtr[r]!]}`);
+        pages[String(s.pageNo[p])] = recs;
+      }
+      spaces[String(id)] = pages;
+    }
+    return {
+      firstLsn: this.firstLsn?.toString(),
+      reachedLsn: this.reachedLsn?.toString(),
+      mtrs: this.mtrs,
+      fileOps: this.fileOps.map((o) => ({ ...o, lsn: o.lsn.toString() })),
+      spaces,
+    };
+  }
+}

@@ -1,0 +1,51 @@
+import { readMtrBatches, type LogEnd, type LogSource, type Lsn, type MtrBatch } from '@ibarchive/parser';
+
+/** The part of one log source a read used. */
+export interface SourceSpan {
+  readonly source: string;
+  readonly fromLsn: Lsn;
+  readonly toLsn: Lsn;
+}
+
+/**
+ * Reads whole mtrs from several log sources stitched by LSN: at each position
+ * the first source (in the given order) that starts at or before it is read
+ * until its end; the next source continues from there. Ends (one LogEnd) where
+ * no source has more, or before the first mtr starting at or after `toLsn`.
+ * Spans actually read are appended to `spans`.
+ */
+export async function* readStitched(
+  sources: readonly LogSource[],
+  fromLsn: Lsn,
+  options: { toLsn?: Lsn | undefined; batchBytes?: number | undefined; spans?: SourceSpan[] } = {},
+): AsyncGenerator<MtrBatch | LogEnd> {
+  let pos = fromLsn;
+  const done = new Set<LogSource>();
+  let last: LogEnd | undefined;
+  for (;;) {
+    const src = sources.find((s) => !done.has(s) && s.firstLsn <= pos);
+    if (!src) {
+      yield last ?? { kind: 'end', endLsn: pos, reason: 'eof', file: sources[0]?.name ?? '', offset: 0 };
+      return;
+    }
+    done.add(src);
+    const from = pos;
+    for await (const item of readMtrBatches(src, pos, { toLsn: options.toLsn, batchBytes: options.batchBytes })) {
+      if (item.kind === 'batch') {
+        yield item;
+        continue;
+      }
+      last = item;
+      if (item.endLsn > from) options.spans?.push({ source: src.name, fromLsn: from, toLsn: item.endLsn });
+      if (item.endLsn > pos) {
+        pos = item.endLsn;
+        done.clear();
+        done.add(src);
+      }
+      if (item.reason === 'to-lsn') {
+        yield item;
+        return;
+      }
+    }
+  }
+}
