@@ -4,3 +4,7 @@ export { prepareWithMariadbBackup, type BackupResult } from './backup.js';
 export { parseLogStatus, type LogStatus } from './status.js';
 export { DEFAULT_MARIADBD_OPTIONS } from './options.js';
 export { HarnessError } from './errors.js';
+export { runWorkload, type WorkloadOptions } from './workload/run.js';
+export { takeRestorePoint, type RestorePoint, type PointOptions } from './workload/points.js';
+export { workloadSchema, pointTables, permanentTables, type WorkloadSchema } from './workload/schema.js';
+export { OPEN_TRX_FIRST_ID } from './workload/ops.js';
