@@ -14,3 +14,77 @@ export {
   InputError,
   RefusedError,
 } from './errors.js';
+export { ByteCursor } from './cursor.js';
+export { decodeVarint, encodeVarint, varintLength } from './varint.js';
+export {
+  START_OFFSET,
+  LOG_HEADER_SIZE,
+  CHECKPOINT_1,
+  CHECKPOINT_2,
+  CHECKPOINT_SIZE,
+  MIN_LOG_FILE_SIZE,
+  FORMAT_10_8,
+  FORMAT_ENC_11,
+  FORMAT_10_5,
+  FORMAT_ENC_10_5,
+  FORMAT_10_3,
+  FORMAT_10_4,
+  type LogHeader,
+  type Checkpoint,
+  parseLogHeader,
+  parseCheckpoints,
+  encodeLogHeader,
+  encodeCheckpointBlock,
+  encodeEmptyLog,
+} from './header.js';
+export {
+  type RandomAccess,
+  type LogSource,
+  type CircularLog,
+  memoryFile,
+  openCircularLog,
+  linearSource,
+} from './source.js';
+export {
+  MTR_SIZE_MAX,
+  type EndReason,
+  MtrScan,
+  scanMtr,
+  type MtrBatch,
+  type LogEnd,
+  type ReadMtrOptions,
+  readMtrBatches,
+  MtrStream,
+  MtrStreamResult,
+} from './mtr.js';
+export {
+  FREE_PAGE,
+  INIT_PAGE,
+  EXTENDED,
+  WRITE,
+  MEMSET,
+  MEMMOVE,
+  RESERVED,
+  OPTION,
+  FILE_CREATE,
+  FILE_DELETE,
+  FILE_RENAME,
+  FILE_MODIFY,
+  FILE_CHECKPOINT,
+  PADDING,
+  type RecordType,
+  ExtendedSubtype,
+  EXTENDED_SUBTYPE_NAMES,
+  type PageRecord,
+} from './records/types.js';
+export { RecordReader, type RecordReaderOptions, type RecordErrorContext } from './records/reader.js';
+export { type InsertRedundantFields, type InsertDynamicFields, type DeleteRedundantFields, type DeleteDynamicFields, type UndoAppendFields, newInsertRedundantFields, newInsertDynamicFields, newDeleteRedundantFields, newDeleteDynamicFields, newUndoAppendFields, extendedSubtypeName, checkEmptyPayload, decodeUndoAppend, decodeInsertRedundant, decodeInsertDynamic, decodeDeleteRedundant, decodeDeleteDynamic, describeExtended, validateExtended } from './extended.js';
+export {
+  type RecordTypeInfo,
+  RECORD_TYPES,
+  recordTypeInfo,
+  recordName,
+  describeRecord,
+  recordToJSON,
+  hexSlice,
+} from './records/describe.js';

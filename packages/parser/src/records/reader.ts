@@ -1,0 +1,343 @@
+import { ByteCursor } from '../cursor.js';
+import { CorruptLogError } from '../errors.js';
+import type { Lsn } from '../lsn.js';
+import type { LogSource } from '../source.js';
+import { decodeVarint, varintLength } from '../varint.js';
+import {
+  EXTENDED,
+  ExtendedSubtype,
+  FILE_CHECKPOINT,
+  FILE_CREATE,
+  FILE_DELETE,
+  FILE_MODIFY,
+  FILE_RENAME,
+  FREE_PAGE,
+  INIT_PAGE,
+  MEMMOVE,
+  MEMSET,
+  OPTION,
+  PADDING,
+  type PageRecord,
+  WRITE,
+} from './types.js';
+
+/**
+ * Record decoding (redo-format.md 4.1-4.7). First byte: bit 7 same_page,
+ * bits 6..4 type, bits 3..0 n (n > 0: n bytes follow; n = 0: a varint V
+ * follows and the record is V + 16 bytes long). A page record without
+ * same_page starts with varints space id and page number; with same_page it
+ * targets the previous record's page. Before the first page record of an mtr,
+ * same_page marks a file-level record (space id, page byte 0x00, names or
+ * LSN). WRITE/MEMSET/MEMMOVE offsets are relative to a per-page cursor.
+ *
+ * Real mtr at LSN 44420 (section 4.8), first records:
+ *
+ *   39 00 2d 32 ff ff ff ff 00 00   WRITE page 0:45 offset 50, 6 bytes (cursor 56)
+ *   b7 00 ff ff ff ff 00 00         WRITE same page +0 -> 56, 6 bytes   (cursor 62)
+ *   34 00 2d 31 00                  WRITE page 0:45 again, offset 49 := 00
+ *   c3 16 04 ff                     MEMSET same page +22 -> 72, len 4, fill ff
+ */
+
+/** Where a reader reports errors: the source's name and LSN -> file offset. */
+export type RecordErrorContext = Pick<LogSource, 'name' | 'locate'>;
+
+export interface RecordReaderOptions {
+  /** Physical page size for offset checks (default 16384). */
+  pageSize?: number;
+  /** For error messages: file name and offset of a record's LSN. */
+  source?: RecordErrorContext;
+}
+
+/** Cursor value after FREE_PAGE: no same-page WRITE/MEMSET/MEMMOVE may follow. */
+const CURSOR_FREED = 1;
+/** Cursor value after INIT_PAGE and EXTENDED: FIL_PAGE_TYPE. */
+const CURSOR_INIT = 24;
+
+const latin1 = new TextDecoder('latin1');
+
+/**
+ * Decodes the records of one mtr at a time; one reusable object per stream,
+ * nothing allocated per record. After `reset()`, each `next()` that returns
+ * true leaves the fields describing the current record. Malformed records
+ * throw CorruptLogError with the record's LSN, file and offset.
+ */
+export class RecordReader implements PageRecord {
+  type = 0;
+  subtype = -1;
+  spaceId = 0;
+  pageNo = 0;
+  bytes: Uint8Array = new Uint8Array(0);
+  recStart = 0;
+  recEnd = 0;
+  offset = 0;
+  length = 0;
+  source = 0;
+  dataStart = 0;
+  dataEnd = 0;
+  /** True if the record had the same_page flag (page records only). */
+  samePage = false;
+  /** FILE_CHECKPOINT: the checkpoint LSN. */
+  checkpointLsn: Lsn = 0n;
+  /** FILE_RENAME: start of the new name; the old name is [dataStart, newNameStart - 1). */
+  newNameStart = 0;
+  /** LSN of bytes[mtrStart] and the LSN after the mtr. */
+  mtrLsn: Lsn = 0n;
+  mtrEndLsn: Lsn = 0n;
+  mtrStart = 0;
+
+  private readonly pageSize: number;
+  private readonly context: RecordErrorContext | undefined;
+  private readonly cur = new ByteCursor();
+  private pos = 0;
+  private recordsEnd = 0;
+  private gotPage = false;
+  private pageCursor = 0;
+
+  constructor(options: RecordReaderOptions = {}) {
+    this.pageSize = options.pageSize ?? 16384;
+    this.context = options.source;
+  }
+
+  /** Positions the reader on the records [start, recordsEnd) of an mtr starting at `mtrLsn`. */
+  reset(bytes: Uint8Array, start: number, recordsEnd: number, mtrLsn: Lsn, mtrEndLsn: Lsn): void {
+    this.bytes = bytes;
+    this.cur.reset(bytes, start, recordsEnd);
+    this.pos = start;
+    this.mtrStart = start;
+    this.recordsEnd = recordsEnd;
+    this.mtrLsn = mtrLsn;
+    this.mtrEndLsn = mtrEndLsn;
+    this.gotPage = false;
+    this.pageCursor = 0;
+  }
+
+  /** LSN of the current record. */
+  get lsn(): Lsn {
+    return this.mtrLsn + BigInt(this.recStart - this.mtrStart);
+  }
+
+  /** True if the current record is file-level (FILE_*, PADDING). */
+  get isFileRecord(): boolean {
+    return this.type >= FILE_CREATE;
+  }
+
+  /** FILE_* records: the (old) file name. */
+  fileName(): string {
+    const end = this.type === FILE_RENAME ? this.newNameStart - 1 : this.dataEnd;
+    return latin1.decode(this.bytes.subarray(this.dataStart, end));
+  }
+
+  /** FILE_RENAME: the new file name. */
+  newFileName(): string {
+    return latin1.decode(this.bytes.subarray(this.newNameStart, this.dataEnd));
+  }
+
+  /** Advances to the next record; false at the end of the mtr's records. */
+  next(): boolean {
+    const bytes = this.bytes;
+    const p = this.pos;
+    if (p >= this.recordsEnd) return false;
+    const b = bytes[p]!;
+    this.recStart = p;
+    let q = p + 1;
+    let end: number;
+    const n = b & 15;
+    if (n !== 0) {
+      end = q + n;
+    } else {
+      const vl = varintLength(bytes[q]!);
+      const v = vl === 0 || q + vl > this.recordsEnd ? -1 : decodeVarint(bytes, q);
+      if (v < 0) this.corrupt(`invalid length in record 0x${b.toString(16)}`);
+      q += vl;
+      end = p + 16 + v;
+    }
+    if (b <= 1 || end > this.recordsEnd) this.corrupt(`record 0x${b.toString(16)} runs past the end of its mtr`);
+    this.recEnd = end;
+    this.pos = end;
+    this.subtype = -1;
+    this.offset = 0;
+    this.length = 0;
+    this.source = 0;
+    this.samePage = false;
+    const cur = this.cur;
+    cur.pos = q;
+    cur.end = end;
+    if (b & 0x80 && !this.gotPage) this.fileRecord(b);
+    else this.pageRecord(b);
+    return true;
+  }
+
+  private pageRecord(b: number): void {
+    const cur = this.cur;
+    const type = b & 0x70;
+    this.type = type;
+    if (b & 0x80) {
+      this.samePage = true;
+      if (type === FREE_PAGE || type === INIT_PAGE) this.corrupt(`same_page flag on ${type === FREE_PAGE ? 'FREE_PAGE' : 'INIT_PAGE'}`);
+    } else {
+      const space = cur.varint(5);
+      if (space < 0) this.corrupt('invalid space id');
+      const page = cur.varint(5);
+      if (page < 0) this.corrupt('invalid page number');
+      this.spaceId = space;
+      this.pageNo = page;
+      this.gotPage = true;
+      this.pageCursor = 0;
+    }
+    const ps = this.pageSize;
+    if (cur.end - cur.pos > ps) this.corrupt('record longer than a page');
+    switch (type) {
+      case FREE_PAGE:
+      case INIT_PAGE:
+        if (cur.pos !== cur.end) this.corrupt(`trailing bytes in ${type === FREE_PAGE ? 'FREE_PAGE' : 'INIT_PAGE'}`);
+        this.pageCursor = type === FREE_PAGE ? CURSOR_FREED : CURSOR_INIT;
+        this.dataStart = this.dataEnd = cur.end;
+        return;
+      case EXTENDED:
+        this.extended();
+        return;
+      case WRITE:
+      case MEMSET:
+      case MEMMOVE:
+        this.pageWrite(type);
+        return;
+      case OPTION:
+        this.subtype = cur.pos < cur.end ? this.bytes[cur.pos]! : -1;
+        this.dataStart = cur.end - cur.pos === 5 && this.subtype === 0 ? cur.pos + 1 : cur.pos;
+        this.dataEnd = cur.end;
+        return;
+      default:
+        this.corrupt('RESERVED (unknown) record type 0x60');
+    }
+  }
+
+  private pageWrite(type: number): void {
+    const cur = this.cur;
+    const ps = this.pageSize;
+    const name = type === WRITE ? 'WRITE' : type === MEMSET ? 'MEMSET' : 'MEMMOVE';
+    if (this.pageCursor === CURSOR_FREED) this.corrupt(`${name} after FREE_PAGE of the same page`);
+    const off = cur.varint(3);
+    if (off < 0) this.corrupt(`${name}: invalid offset`);
+    const target = this.pageCursor + off;
+    if (off >= ps || target < 8 || target >= ps) this.corrupt(`${name}: target offset ${target} outside 8..${ps - 1}`);
+    this.offset = target;
+    if (type === WRITE) {
+      this.dataStart = cur.pos;
+      this.dataEnd = cur.end;
+      this.length = cur.end - cur.pos;
+      if (this.length < 1) this.corrupt('WRITE without data');
+    } else {
+      const len = cur.varint(3);
+      if (len < 1) this.corrupt(`${name}: invalid length`);
+      this.length = len;
+      if (type === MEMSET) {
+        this.dataStart = cur.pos;
+        this.dataEnd = cur.end;
+        const pattern = cur.end - cur.pos;
+        if (pattern < 1 || pattern > len) this.corrupt(`MEMSET: fill pattern of ${pattern} bytes for length ${len}`);
+      } else {
+        const s = cur.varint(3);
+        if (s < 0) this.corrupt('MEMMOVE: invalid source');
+        if (cur.pos !== cur.end) this.corrupt('MEMMOVE: trailing bytes');
+        const src = s & 1 ? target - (s >>> 1) - 1 : target + (s >>> 1) + 1;
+        if (src < 8 || src + len > ps) this.corrupt(`MEMMOVE: source ${src} length ${len} outside the page`);
+        this.source = src;
+        this.dataStart = this.dataEnd = cur.end;
+      }
+    }
+    if (target + this.length > ps) this.corrupt(`${name}: ${this.length} bytes at ${target} pass the page end`);
+    this.pageCursor = target + this.length;
+  }
+
+  private extended(): void {
+    const cur = this.cur;
+    if (cur.pos >= cur.end) this.corrupt('EXTENDED record without subtype');
+    const st = cur.u8();
+    if (st > ExtendedSubtype.TRIM_PAGES) this.corrupt(`unknown EXTENDED subtype ${st}`);
+    this.subtype = st;
+    this.dataStart = cur.pos;
+    this.dataEnd = cur.end;
+    const payload = cur.end - cur.pos;
+    switch (st) {
+      case ExtendedSubtype.INIT_ROW_FORMAT_REDUNDANT:
+      case ExtendedSubtype.INIT_ROW_FORMAT_DYNAMIC:
+      case ExtendedSubtype.UNDO_INIT:
+      case ExtendedSubtype.TRIM_PAGES:
+        if (payload !== 0) this.corrupt(`EXTENDED subtype ${st} with ${payload} payload bytes`);
+        break;
+      case ExtendedSubtype.UNDO_APPEND:
+        if (payload < 3) this.corrupt(`UNDO_APPEND of ${payload} bytes`);
+        break;
+      default:
+        if (payload < 1) this.corrupt(`EXTENDED subtype ${st} without payload`);
+    }
+    if (st !== ExtendedSubtype.TRIM_PAGES && this.pageNo < 3) {
+      this.corrupt(`EXTENDED subtype ${st} on page ${this.pageNo}`);
+    }
+    this.pageCursor = CURSOR_INIT;
+  }
+
+  private fileRecord(b: number): void {
+    const cur = this.cur;
+    const bytes = this.bytes;
+    const type = b & 0xf0;
+    this.type = type;
+    if (type === FILE_CHECKPOINT) {
+      let zero = true;
+      for (let i = cur.pos; i < cur.end; i++) if (bytes[i] !== 0) zero = false;
+      if (zero && cur.end - cur.pos !== 10) {
+        this.type = PADDING;
+        this.dataStart = cur.pos;
+        this.dataEnd = cur.end;
+        return;
+      }
+    }
+    const space = cur.varint(5);
+    if (space < 0) this.corrupt('invalid space id in file record');
+    this.spaceId = space;
+    this.pageNo = 0;
+    if (cur.pos >= cur.end || bytes[cur.pos] !== 0) this.corrupt('file record page number is not 0');
+    cur.pos++;
+    this.dataStart = cur.pos;
+    this.dataEnd = cur.end;
+    if (type === FILE_CHECKPOINT) {
+      if (space !== 0 || cur.end - cur.pos !== 8) this.corrupt('malformed FILE_CHECKPOINT');
+      this.checkpointLsn = cur.u64();
+      if (this.recEnd !== this.recordsEnd) this.corrupt('FILE_CHECKPOINT is not the last record of its mtr');
+      return;
+    }
+    if (type !== FILE_CREATE && type !== FILE_DELETE && type !== FILE_RENAME && type !== FILE_MODIFY) {
+      this.corrupt(`unknown file-level record type 0x${type.toString(16)}`);
+    }
+    if (space === 0) this.corrupt('file record for space 0');
+    let nul = -1;
+    let nuls = 0;
+    for (let i = cur.pos; i < cur.end; i++) {
+      if (bytes[i] === 0) {
+        nuls++;
+        nul = i;
+      }
+    }
+    if (type === FILE_RENAME) {
+      if (nuls !== 1) this.corrupt(`FILE_RENAME with ${nuls} NUL separators`);
+      this.newNameStart = nul + 1;
+      if (!endsWithIbd(bytes, cur.pos, nul) || !endsWithIbd(bytes, nul + 1, cur.end)) this.corrupt('FILE_RENAME name not ending in .ibd');
+    } else {
+      if (nuls !== 0) this.corrupt('NUL byte in file name');
+      if (!endsWithIbd(bytes, cur.pos, cur.end)) this.corrupt('file name not ending in .ibd');
+    }
+  }
+
+  private corrupt(what: string): never {
+    const lsn = this.lsn;
+    const where = this.context ? this.context.locate(lsn) : undefined;
+    throw new CorruptLogError(`corrupt record: ${what}`, { lsn, file: where?.file, offset: where?.offset });
+  }
+}
+
+/** ".ibd" */
+function endsWithIbd(bytes: Uint8Array, start: number, end: number): boolean {
+  return (
+    end - start > 4 && bytes[end - 4] === 0x2e && bytes[end - 3] === 0x69 && bytes[end - 2] === 0x62 && bytes[end - 1] === 0x64
+  );
+}
