@@ -1,3 +1,4 @@
+import { describeExtended } from '../extended.js';
 import { formatLsn } from '../lsn.js';
 import type { RecordReader } from './reader.js';
 import {
@@ -53,7 +54,7 @@ const table: RecordTypeInfo[] = [
     type: EXTENDED,
     name: 'EXTENDED',
     page: true,
-    describe: (r) => `${EXTENDED_SUBTYPE_NAMES[r.subtype]} payload ${r.dataEnd - r.dataStart}` + (r.dataEnd > r.dataStart ? ` ${hexSlice(r.bytes, r.dataStart, r.dataEnd)}` : ''),
+    describe: (r) => describeExtended(r.subtype, r.bytes, r.dataStart, r.dataEnd, r.position()),
     toJSON: (r) => ({ subtype: EXTENDED_SUBTYPE_NAMES[r.subtype], payload: hexSlice(r.bytes, r.dataStart, r.dataEnd, Infinity) }),
   },
   {

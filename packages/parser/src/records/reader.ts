@@ -1,5 +1,5 @@
 import { ByteCursor } from '../cursor.js';
-import { CorruptLogError } from '../errors.js';
+import { CorruptLogError, type LogPosition } from '../errors.js';
 import type { Lsn } from '../lsn.js';
 import type { LogSource } from '../source.js';
 import { decodeVarint, varintLength } from '../varint.js';
@@ -328,10 +328,15 @@ export class RecordReader implements PageRecord {
     }
   }
 
-  private corrupt(what: string): never {
+  /** LSN, file and offset of the current record, for errors raised by callers. */
+  position(): LogPosition {
     const lsn = this.lsn;
     const where = this.context ? this.context.locate(lsn) : undefined;
-    throw new CorruptLogError(`corrupt record: ${what}`, { lsn, file: where?.file, offset: where?.offset });
+    return { lsn, file: where?.file, offset: where?.offset };
+  }
+
+  private corrupt(what: string): never {
+    throw new CorruptLogError(`corrupt record: ${what}`, this.position());
   }
 }
 
