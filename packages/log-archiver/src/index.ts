@@ -14,3 +14,8 @@ export {
 export { type ReadSegment, readSegmentFile } from './segment-io.js';
 export { type ArchiveIdentity, type GapRecord, IDENTITY_FILE, STATUS_FILE, readIdentity } from './archive-layout.js';
 export { type Archive, type ArchiveGap, type SegmentInfo, openArchive } from './archive-reader.js';
+export { type ArchiveEvent } from './events.js';
+export { type ArchiverOptions, type ArchiverSummary, runArchiver } from './archiver.js';
+export { type IngestBackupOptions, ingestBackup } from './from-backup.js';
+export { type ExportLogOptions, type ExportLogResult, exportLog } from './export-log.js';
+export { certifiedFloor, oldestCertifiedCheckpoint } from './certify.js';
