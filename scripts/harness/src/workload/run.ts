@@ -20,6 +20,8 @@ export interface WorkloadOptions {
   openTransactionRows?: number;
   /** Run the DDL phase (CREATE/RENAME/TRUNCATE/ALTER/DROP) after this round (default 0; -1: never). */
   ddlRound?: number;
+  /** Largest BLOB of the rounds, in KiB (default 200; values are 10 KiB up to this). */
+  blobMaxKB?: number;
   /** After the rounds, keep writing 1 MB BLOBs until at least this much redo was generated in total (default 0). */
   volumeMB?: number;
   /** During the volume phase, a restore point every this many MB of redo (default 4). */
@@ -63,7 +65,7 @@ export async function runWorkload(srv: Server, opts: WorkloadOptions = {}): Prom
       await srv.exec(ops.rolledBack(t, round));
     }
     await srv.exec(ops.partitionRound(Math.ceil(perRound / 2)));
-    await srv.exec(ops.blobRound(3, 10, 200, 8));
+    await srv.exec(ops.blobRound(3, 10, Math.max(10, opts.blobMaxKB ?? 200), 8));
     await point(`round-${round}`);
 
     if (round === openRound) {
