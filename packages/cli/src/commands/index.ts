@@ -1,2 +1,4 @@
 // Each command module calls addCommand() when imported; the order here is the order in --help.
 import './dump.js';
+import './archive.js';
+import './export-log.js';
