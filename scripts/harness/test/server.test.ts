@@ -64,3 +64,31 @@ test('kill leaves files when asked, a crashed server restarts on them', async (t
   await srv2.stop();
   t.true(existsSync(srv.datadir), 'startServerOn never removes the data directory');
 });
+
+test('no mariadbd outlives a test process killed by SIGKILL', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const index = new URL('../src/index.js', import.meta.url).href;
+  const child = spawn(process.execPath, ['--input-type=module', '-e',
+    `const { startServer } = await import(${JSON.stringify(index)});
+     const srv = await startServer();
+     console.log(JSON.stringify({ pid: srv.pid, dir: srv.runDir }));
+     setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((res, rej) => {
+    let buf = '';
+    child.stdout.on('data', (b: Buffer) => {
+      buf += b.toString();
+      if (buf.includes('\n')) res(buf.split('\n')[0]!);
+    });
+    child.on('exit', () => rej(new Error(`child exited early: ${buf}`)));
+  });
+  const { pid, dir } = JSON.parse(line) as { pid: number; dir: string };
+  const alive = (p: number): boolean => {
+    try { process.kill(p, 0); return true; } catch { return false; }
+  };
+  t.true(alive(pid));
+  child.kill('SIGKILL');
+  const deadline = Date.now() + 15_000;
+  while ((alive(pid) || existsSync(dir)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  t.false(alive(pid), 'mariadbd killed by the watchdog');
+  t.false(existsSync(dir), 'temp dir removed by the watchdog');
+});
