@@ -82,7 +82,7 @@ addCommand((program, io) => {
         : flags.json
           ? (r: Parameters<typeof describeRecord>[0]) => io.out(JSON.stringify(recordToJSON(r)))
           : (r: Parameters<typeof describeRecord>[0]) => io.out(`${formatLsn(r.lsn)} ${describeRecord(r)}`);
-      const res = await runDump(options, sink);
+      const res = await runDump(options, sink, flags.json ? undefined : (what) => io.out(`# ${what}`));
       const s = res.summary;
       if (flags.json) {
         const summary: Record<string, unknown> = {
@@ -98,7 +98,6 @@ addCommand((program, io) => {
         io.out(JSON.stringify(flags.stats ? summary : { end: summary }));
         return;
       }
-      io.out(`# ${res.describe}`);
       if (flags.stats) {
         const types = res.stats.types();
         const w = Math.max(4, ...Object.keys(types).map((k) => k.length));

@@ -40,9 +40,14 @@ export interface DumpResult {
  * end, validating every record (EXTENDED payloads included), and hands the
  * records that pass the filters to `sink`.
  */
-export async function runDump(options: DumpOptions, sink: RecordSink | undefined): Promise<DumpResult> {
+export async function runDump(
+  options: DumpOptions,
+  sink: RecordSink | undefined,
+  onOpen?: (describe: string) => void,
+): Promise<DumpResult> {
   const opened = await openLogPath(options.path);
   try {
+    onOpen?.(opened.describe);
     const source = opened.source;
     const fromLsn = options.fromLsn ?? opened.startLsn;
     const reader = new RecordReader({ pageSize: options.pageSize, source });
