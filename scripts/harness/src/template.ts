@@ -35,6 +35,13 @@ const RUNTIME_ONLY = new Set([
   'max-purge-lag',
   'max-purge-lag-wait',
   'log-write-ahead-size',
+  'monitor-enable',
+  'monitor-disable',
+  'monitor-reset',
+  'monitor-reset-all',
+  'status-output',
+  'status-output-locks',
+  'print-all-deadlocks',
 ]);
 
 /** Options among `mariadbdOptions` that influence an initialised data directory. */

@@ -8,7 +8,7 @@ const byName = (points: RestorePoint[], name: string): RestorePoint => {
 };
 
 test('workload records sane restore points, including one during an open transaction', async (t) => {
-  const srv = await startServer({ mariadbdOptions: ['--innodb-log-file-size=8M'] });
+  const srv = await startServer({ mariadbdOptions: ['--innodb-log-file-size=8M', '--innodb-monitor-enable=index_page_%'] });
   t.teardown(() => srv.kill());
   const startLsn = await srv.lsn();
   const seen: string[] = [];
@@ -50,6 +50,12 @@ test('workload records sane restore points, including one during an open transac
   t.not(byName(points, 'ddl-renamed').checksums['wl.ddl_b'], 'NULL');
   t.is(byName(points, 'ddl-dropped').checksums['wl.ddl_b'], 'NULL');
   t.not(last.checksums['wl.ddl_c'], 'NULL');
+
+  // B-tree pages were split, merged and reorganised.
+  const metrics = Object.fromEntries(
+    (await srv.query("SELECT name, count FROM information_schema.innodb_metrics WHERE name LIKE 'index_page_%'")).map((r) => [r[0]!, Number(r[1])]),
+  );
+  for (const m of ['index_page_splits', 'index_page_merge_successful', 'index_page_reorg_successful']) t.true(metrics[m]! > 0, `${m} = ${metrics[m]}`);
 
   // The final point still describes the server; the data is consistent.
   t.deepEqual(await srv.checksums(Object.keys(last.checksums)), last.checksums);
