@@ -1,6 +1,6 @@
-import { readdir, readFile, rename, stat } from 'node:fs/promises';
+import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { removeIfExists } from './state.js';
+import { removeIfExists, syncDir } from './state.js';
 
 /**
  * mariadb-backup records DDL that ran during `--backup` as marker files next to
@@ -20,12 +20,14 @@ export type BackupDdlOp =
   | { readonly kind: 'replace'; readonly from: string; readonly to: string };
 
 const TEMP_SUFFIX = '.ibarchive-ren';
+/** Present while .ren renames are between their two phases. */
+const RENAME_PHASE2 = 'ibarchive_ren_phase2';
 
 async function walk(dir: string, root: string, out: string[]): Promise<void> {
   for (const e of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) await walk(p, root, out);
-    else if (e.isFile()) out.push(relative(root, p).split(sep).join('/'));
+    else if (e.isFile() && !e.name.startsWith('ibarchive_')) out.push(relative(root, p).split(sep).join('/'));
   }
 }
 
@@ -96,12 +98,19 @@ async function exists(p: string): Promise<boolean> {
 export async function applyBackupDdl(dir: string, ops: BackupDdlOp[]): Promise<void> {
   for (const op of ops) if (op.kind === 'delete') await removeIfExists(join(dir, op.path));
   const renames = ops.filter((o): o is Extract<BackupDdlOp, { kind: 'rename' }> => o.kind === 'rename');
-  for (const op of renames) {
-    if (await exists(join(dir, op.from))) await rename(join(dir, op.from), join(dir, op.from + TEMP_SUFFIX));
+  // Phase 1 (all sources to temporary names) runs once: its end is marked durably.
+  const phase2 = join(dir, RENAME_PHASE2);
+  if (renames.length && !(await exists(phase2))) {
+    for (const op of renames) {
+      if (await exists(join(dir, op.from))) await rename(join(dir, op.from), join(dir, op.from + TEMP_SUFFIX));
+    }
+    await writeFile(phase2, '');
+    await syncDir(dir);
   }
   for (const op of renames) {
     if (await exists(join(dir, op.from + TEMP_SUFFIX))) await rename(join(dir, op.from + TEMP_SUFFIX), join(dir, op.to));
   }
   for (const op of ops) if (op.kind === 'replace' && (await exists(join(dir, op.from)))) await rename(join(dir, op.from), join(dir, op.to));
   for (const op of ops) if (op.kind !== 'replace') await removeIfExists(join(dir, op.marker));
+  await removeIfExists(phase2);
 }

@@ -3,35 +3,26 @@
  * FSP_SPACE_ID at 38, FSP_SIZE at 46, FSP_SPACE_FLAGS at 54, and the
  * features the flags (and the crypt data) reveal that prepare refuses.
  */
+import { isPageCompressed, isRowFormatCompressed, isValidFlags, logicalPageSize } from './apply/flags.js';
 export const FIL_PAGE_SPACE_ID = 34;
 export const FIL_PAGE_LSN = 16;
 export const FSP_SPACE_ID = 38;
 export const FSP_SIZE = 46;
 export const FSP_SPACE_FLAGS = 54;
 
+
 const CRYPT_MAGIC = [0x73, 0x0e, 0x0c, 0x52, 0x45, 0x74];
 
-/** Physical page size of a tablespace from its flags, or 0 when the flags are invalid. */
+/** Page size of a tablespace from its flags, or 0 when the flags are invalid. */
 export function pageSizeOfFlags(flags: number): number {
-  if (flags & 0x10) {
-    const code = flags & 0xf;
-    return code >= 3 && code <= 7 ? 512 << code : 0;
-  }
-  if ((flags >>> 1) & 0xf) return 0;
-  const ssize = (flags >>> 6) & 0xf;
-  if (ssize === 0) return 16384;
-  return ssize >= 3 && ssize <= 7 ? 512 << ssize : 0;
+  return logicalPageSize(flags);
 }
 
 /** Why a tablespace with these flags cannot be prepared, or undefined. */
 export function unsupportedFlags(flags: number): string | undefined {
-  if (flags & 0x10) {
-    if ((flags >>> 5) & 7) return 'page_compressed';
-    return pageSizeOfFlags(flags) ? undefined : `invalid flags 0x${flags.toString(16)}`;
-  }
-  if ((flags >>> 1) & 0xf) return 'ROW_FORMAT=COMPRESSED';
-  if (flags & 0x10000) return 'page_compressed';
-  return pageSizeOfFlags(flags) ? undefined : `invalid flags 0x${flags.toString(16)}`;
+  if (isRowFormatCompressed(flags)) return 'ROW_FORMAT=COMPRESSED';
+  if (isPageCompressed(flags)) return 'page_compressed';
+  return isValidFlags(flags, false) && logicalPageSize(flags) ? undefined : `invalid flags 0x${flags.toString(16)}`;
 }
 
 /** Offset of the crypt data on page 0 (38 + 150 + XDES_SIZE * ps / extent pages). */

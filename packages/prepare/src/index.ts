@@ -1,1 +1,12 @@
-export {};
+export { prepare, type PrepareOptions, type PrepareResult, type PrepareProgress } from './prepare.js';
+export { inspectBase, BASE_LOG_COPY, type BaseInfo } from './base.js';
+export { STATE_FILE, readState, type PrepareState } from './state.js';
+export { JOURNAL_FILE } from './journal.js';
+export { Planner, SpaceKnowledge, type FileOp } from './plan.js';
+export { RecordStore } from './record-store.js';
+export { readStitched, type SourceSpan } from './stitch.js';
+export { parseCheckpointsFile, formatCheckpointsFile, CHECKPOINTS_FILE_NAMES, type CheckpointsFile } from './checkpoints-file.js';
+export { parseBackupCnf, type BackupCnf } from './backup-cnf.js';
+export { planBackupDdl, applyBackupDdl, layoutAfterDdl, type BackupDdlOp } from './backup-ddl.js';
+export { scanTablespaces, describeTablespace, type TablespaceFile, type TablespaceScan } from './tablespaces.js';
+export { comparePreparedDirs, describeDifference, type DirDifference } from './compare.js';

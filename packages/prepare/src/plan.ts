@@ -62,9 +62,19 @@ export class Planner {
   reachedLsn: Lsn | undefined;
   private readonly reader: RecordReader;
 
+  /** Pages touched (space -> page numbers), kept only when records are not collected. */
+  readonly touched = new Map<number, Set<number>>();
+  touchedPages = 0;
+
+  /**
+   * `collect = false` scans without storing page records (pre-flight of log
+   * beyond one batch, `--plan`): it validates, follows FILE_* records and FSP
+   * writes, and counts pages touched.
+   */
   constructor(
     readonly knowledge: SpaceKnowledge = new SpaceKnowledge(),
     readerOptions: RecordReaderOptions = {},
+    readonly collect = true,
   ) {
     this.reader = new RecordReader(readerOptions);
   }
@@ -86,7 +96,7 @@ export class Planner {
       const start = batch.starts[i]!;
       const end = batch.ends[i]!;
       if (baseN + end > limit) break;
-      if (buf < 0) buf = this.store.addBuffer(batch.bytes);
+      if (buf < 0 && this.collect) buf = this.store.addBuffer(batch.bytes);
       this.addMtr(batch.bytes, buf, start, batch.recordsEnds[i]!, end, baseN);
     }
     return i;
@@ -129,6 +139,15 @@ export class Planner {
         continue;
       } else if (page === 0 && type === WRITE) {
         this.trackFsp(space, bytes, reader.offset, reader.dataStart, reader.dataEnd);
+      }
+      if (!this.collect) {
+        let set = this.touched.get(space);
+        if (!set) this.touched.set(space, (set = new Set()));
+        if (!set.has(page)) {
+          set.add(page);
+          this.touchedPages++;
+        }
+        continue;
       }
       store.add(
         space,
@@ -182,6 +201,9 @@ export class Planner {
       k.names.set(space, text);
       k.deleted.add(space);
       this.store.dropSpace(space);
+      const t = this.touched.get(space);
+      if (t) this.touchedPages -= t.size;
+      this.touched.delete(space);
       this.fileOps.push({ kind: 'delete', spaceId: space, name: text, lsn });
     }
   }

@@ -2,3 +2,4 @@
 import './dump.js';
 import './archive.js';
 import './export-log.js';
+import './prepare.js';

@@ -1,0 +1,163 @@
+import { applyRecord, finalizePage, type ApplyContext } from './apply/index.js';
+import { IbarchiveError, type PageRecord } from '@ibarchive/parser';
+import { isAllZero, pageLsnNumber, readFspHeader } from './fsp.js';
+import type { PageStore } from './page-store.js';
+import type { Planner } from './plan.js';
+import { PAGE_FREED, type RecordStore } from './record-store.js';
+
+/** A stored record presented as the parser's PageRecord, one reusable object. */
+class RecordView implements PageRecord {
+  type = 0;
+  subtype = -1;
+  spaceId = 0;
+  pageNo = 0;
+  bytes: Uint8Array = new Uint8Array(0);
+  recStart = 0;
+  recEnd = 0;
+  offset = 0;
+  length = 0;
+  source = 0;
+  dataStart = 0;
+  dataEnd = 0;
+
+  load(s: RecordStore, r: number, spaceId: number, pageNo: number): this {
+    this.type = s.type[r]!;
+    this.subtype = s.subtype[r]!;
+    this.spaceId = spaceId;
+    this.pageNo = pageNo;
+    this.bytes = s.buffers[s.buf[r]!]!;
+    this.recStart = s.recStart[r]!;
+    this.recEnd = s.recEnd[r]!;
+    this.offset = s.offset[r]!;
+    this.length = s.length[r]!;
+    this.source = s.source[r]!;
+    this.dataStart = s.dataStart[r]!;
+    this.dataEnd = s.dataEnd[r]!;
+    return this;
+  }
+}
+
+/** Progress of one batch: pages done of pages planned. */
+export type BatchProgress = (pagesDone: number, pagesTotal: number) => void;
+
+export interface ExecuteOptions {
+  /** Staged page bytes that trigger a journal flush. */
+  flushBytes: number;
+  /** Page reads in flight. */
+  readAhead: number;
+  onWarning?: ((message: string) => void) | undefined;
+  onProgress?: BatchProgress | undefined;
+  /** Tablespace flags known per space (carried across batches). */
+  flags: Map<number, number>;
+}
+
+/** Counters of one executed batch. */
+export interface BatchStats {
+  pagesApplied: number;
+  recordsApplied: number;
+  recordsSkipped: number;
+  filesExtended: number;
+}
+
+/**
+ * Applies a plan: FILE_* operations in log order, then every page of every
+ * space (page 0 first, ascending), with the page-LSN rule (a record applies iff
+ * its mtr starts at or after FIL_PAGE_LSN); pages written through the journal;
+ * files grown to FSP_SIZE.
+ */
+export async function executePlan(plan: Planner, pages: PageStore, opts: ExecuteOptions): Promise<BatchStats> {
+  const stats: BatchStats = { pagesApplied: 0, recordsApplied: 0, recordsSkipped: 0, filesExtended: 0 };
+  const k = plan.knowledge;
+  for (const op of plan.fileOps) {
+    if (op.kind === 'create') await pages.create(op.spaceId, op.name);
+    else if (op.kind === 'rename') await pages.rename(op.spaceId, op.newName);
+    else if (op.kind === 'delete') await pages.delete(op.spaceId);
+    else await pages.truncate(op.spaceId, op.size);
+  }
+  const s = plan.store;
+  const ps = pages.pageSize;
+  const view = new RecordView();
+  const total = plan.pageCount();
+  let done = 0;
+  const bufs: Uint8Array[] = [];
+  for (let i = 0; i < opts.readAhead; i++) bufs.push(new Uint8Array(ps));
+  const ctx: ApplyContext = { pageSize: ps, lsn: undefined, file: undefined };
+
+  for (const id of plan.spaceIds()) {
+    const order = s.pagesInOrder(id);
+    if (!pages.has(id) && !pages.bindByName(id, k.names.get(id))) {
+      if (!pages.missing.has(id)) {
+        pages.missing.add(id);
+        opts.onWarning?.(`tablespace ${id}${k.names.has(id) ? ` (${k.names.get(id)})` : ''} was not found; its redo is ignored`);
+      }
+      done += order.length;
+      continue;
+    }
+    let flags = opts.flags.get(id);
+    let fspSize = -1;
+    for (let c = 0; c < order.length; c += bufs.length) {
+      const chunk = order.slice(c, c + bufs.length);
+      await Promise.all(
+        chunk.map((p, j) => (s.pageFlags[p] ? Promise.resolve() : pages.read(id, s.pageNo[p]!, bufs[j]!))),
+      );
+      for (let j = 0; j < chunk.length; j++) {
+        const p = chunk[j]!;
+        const pageNo = s.pageNo[p]!;
+        const page = bufs[j]!;
+        if (s.pageFlags[p]) page.fill(0);
+        const pageLsn = s.pageFlags[p] ? 0 : pageLsnNumber(page);
+        let lastEnd = -1;
+        let ctxMtr = -1;
+        for (let r = s.head[p]!; r >= 0; r = s.next[r]!) {
+          const m = s.mtr[r]!;
+          if (m !== ctxMtr) {
+            ctxMtr = m;
+            ctx.lsn = BigInt(s.mtrStart[m]!);
+          }
+          if (s.mtrStart[m]! < pageLsn) {
+            stats.recordsSkipped++;
+            continue;
+          }
+          if (s.pageFlags[p] === PAGE_FREED && s.head[p] === r) continue;
+          applyRecord(page, view.load(s, r, id, pageNo), ctx);
+          stats.recordsApplied++;
+          lastEnd = s.mtrEnd[m]!;
+        }
+        done++;
+        if (lastEnd < 0) continue;
+        if (pageNo === 0) {
+          const h = readFspHeader(page);
+          flags = h.flags;
+          fspSize = h.size;
+          opts.flags.set(id, flags);
+        }
+        if (flags === undefined) flags = await flagsFromDisk(pages, id, ps);
+        if (flags === undefined) flags = k.fspFlags.get(id);
+        if (flags === undefined) throw new IbarchiveError('corrupt', `tablespace ${id} (${pages.pathOf(id)}) has no page 0 flags on disk or in the log`);
+        opts.flags.set(id, flags);
+        finalizePage(page, BigInt(lastEnd), flags, id, pageNo);
+        pages.stage(id, pageNo, page);
+        stats.pagesApplied++;
+        if (pages.stagedBytes >= opts.flushBytes) await pages.flush();
+      }
+      opts.onProgress?.(done, total);
+    }
+    if (fspSize < 0) {
+      const p0 = new Uint8Array(ps);
+      await pages.read(id, 0, p0);
+      if (!isAllZero(p0)) fspSize = readFspHeader(p0).size;
+    }
+    if (fspSize > 0) {
+      await pages.flush();
+      if (await pages.extend(id, fspSize)) stats.filesExtended++;
+    }
+  }
+  await pages.flush();
+  return stats;
+}
+
+async function flagsFromDisk(pages: PageStore, id: number, ps: number): Promise<number | undefined> {
+  const p0 = new Uint8Array(ps);
+  await pages.read(id, 0, p0);
+  return isAllZero(p0) ? undefined : readFspHeader(p0).flags;
+}

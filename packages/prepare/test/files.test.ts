@@ -1,0 +1,79 @@
+import test from 'ava';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { applyBackupDdl, layoutAfterDdl, listFiles, planBackupDdl } from '../src/backup-ddl.js';
+import { parseBackupCnf } from '../src/backup-cnf.js';
+import { formatCheckpointsFile, parseCheckpointsFile } from '../src/checkpoints-file.js';
+import { decodeJournal, encodeJournal } from '../src/journal.js';
+import { describeTablespace } from '../src/tablespaces.js';
+import { unsupportedFlags, pageSizeOfFlags } from '../src/fsp.js';
+
+test('xtrabackup_checkpoints is parsed and rewritten with one value changed', (t) => {
+  const text = 'backup_type = full-backuped\nfrom_lsn = 0\nto_lsn = 21745924\nlast_lsn = 21746311\nrecover_binlog_info = 0\n';
+  const f = parseCheckpointsFile('xtrabackup_checkpoints', text);
+  t.is(f.backupType, 'full-backuped');
+  t.is(f.toLsn, 21745924n);
+  t.is(f.lastLsn, 21746311n);
+  t.is(formatCheckpointsFile(f, { backup_type: 'log-applied' }), text.replace('full-backuped', 'log-applied'));
+});
+
+test('backup.cnf gives the recovery start and target', (t) => {
+  const b = parseBackupCnf('[mariadbd]\ninnodb_log_recovery_start=21745924\ninnodb-log-recovery-target = 21746311\n# checkpoint=1\n');
+  t.is(b.recoveryStart, 21745924n);
+  t.is(b.recoveryTarget, 21746311n);
+  t.is(parseBackupCnf('[x]\n').recoveryStart, undefined);
+});
+
+test('journal round-trips and rejects a torn or truncated journal', (t) => {
+  const ps = 1024;
+  const page = (b: number) => new Uint8Array(ps).fill(b);
+  const entries = [
+    { path: 'ibdata1', pageNo: 5, page: page(1) },
+    { path: 'db/t#P#p0.ibd', pageNo: 70000, page: page(2) },
+  ];
+  const bytes = encodeJournal(entries, ps);
+  const back = decodeJournal(bytes)!;
+  t.deepEqual(back.map((e) => [e.path, e.pageNo, e.page[0]]), [['ibdata1', 5, 1], ['db/t#P#p0.ibd', 70000, 2]]);
+  t.is(decodeJournal(bytes.subarray(0, bytes.length - 1)), undefined);
+  const torn = bytes.slice();
+  torn[100] ^= 0xff;
+  t.is(decodeJournal(torn), undefined);
+  t.is(decodeJournal(new Uint8Array(0)), undefined);
+});
+
+test('backup DDL markers: .del, .ren (incl. a swap) and .new, idempotent when repeated', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'ibarchive-ddl-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'db'));
+  const put = (f: string, s: string) => writeFile(join(dir, f), s);
+  await put('db/gone.ibd', 'gone');
+  await put('db/gone.del', '');
+  await put('db/a.ibd', 'A');
+  await put('db/b.ibd', 'B');
+  await put('db/a.ren', 'db/b');
+  await put('db/b.ren', 'db/a.ibd');
+  await put('db/n.ibd', 'old');
+  await put('db/n.new', 'new');
+  const files = await listFiles(dir);
+  const ops = await planBackupDdl(dir, files);
+  const layout = layoutAfterDdl(files, ops);
+  t.deepEqual([...layout.entries()].sort(), [['db/a.ibd', 'db/b.ibd'], ['db/b.ibd', 'db/a.ibd'], ['db/n.ibd', 'db/n.new']]);
+  await applyBackupDdl(dir, ops);
+  await applyBackupDdl(dir, await planBackupDdl(dir));
+  t.deepEqual(await listFiles(dir), ['db/a.ibd', 'db/b.ibd', 'db/n.ibd']);
+  t.is(await readFile(join(dir, 'db/a.ibd'), 'utf8'), 'B');
+  t.is(await readFile(join(dir, 'db/b.ibd'), 'utf8'), 'A');
+  t.is(await readFile(join(dir, 'db/n.ibd'), 'utf8'), 'new');
+});
+
+test('unsupported tablespaces are named', (t) => {
+  t.is(unsupportedFlags(0x15), undefined);
+  t.is(unsupportedFlags(0x21), undefined);
+  t.is(unsupportedFlags(0x29), 'ROW_FORMAT=COMPRESSED');
+  t.is(unsupportedFlags(0x35), 'page_compressed');
+  t.is(unsupportedFlags(0x10021), 'page_compressed');
+  t.is(pageSizeOfFlags(0x15), 16384);
+  t.is(pageSizeOfFlags(0x13), 4096);
+  t.is(describeTablespace('shop/orders#P#p2019.ibd'), 'table shop.orders (partition p2019) (shop/orders#P#p2019.ibd)');
+});
