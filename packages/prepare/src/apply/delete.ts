@@ -46,8 +46,8 @@ function checkPage(p: Uint8Array, pageNo: number, comp: boolean, fail: Fail): vo
   if (n < 2) fail(`PAGE_N_DIR_SLOTS is ${n}`);
   if (!isIndexPage(p)) fail(`not an index page (FIL_PAGE_TYPE ${pageTypeOf(p)})`);
   if (pageNoOf(p) !== pageNo) fail(`page header holds page number ${pageNoOf(p)}`);
-  if (u16(p, (comp ? PAGE_NEW_SUPREMUM : PAGE_OLD_SUPREMUM) - 2) !== 0) fail('supremum has a next record');
   if (isComp(p) !== comp) fail(comp ? 'page is ROW_FORMAT=REDUNDANT' : 'page is not ROW_FORMAT=REDUNDANT');
+  if (u16(p, (comp ? PAGE_NEW_SUPREMUM : PAGE_OLD_SUPREMUM) - 2) !== 0) fail('supremum has a next record');
 }
 
 /** The common part once rec, next and sizes are validated. */
