@@ -71,10 +71,10 @@ test('INSERT_HEAP_REDUNDANT worked example of 4.6.4', (t) => {
   t.deepEqual(validateIndexPage(p).records, [135]);
 });
 
-/** Inserts n ascending DYNAMIC rows (id, 8-byte payload); returns their origins. */
-function fillDynamic(p: Uint8Array, n: number, first = 1): number[] {
+/** Inserts n ascending DYNAMIC rows (id, 8-byte payload) after record `after`; returns their origins. */
+function fillDynamic(p: Uint8Array, n: number, first = 1, after = 99): number[] {
   const origins: number[] = [];
-  let prev = 0;
+  let prev = after - 99;
   for (let i = 0; i < n; i++) {
     const id = first + i;
     apply(p, extRec(5, 3, 6, insDynPayload({ prev, hdr: [], data: [0x80, 0, 0, id, 1, 2, 3, 4, 5, 6, 7, 8] })));
@@ -90,14 +90,14 @@ test('ascending inserts split the supremum slot at 9 owned records (4.6.6)', (t)
   const p = emptyPage(5, 3, DYN);
   const r = fillDynamic(p, 7);
   t.deepEqual(validateIndexPage(p).owned, [1, 8]);
-  fillDynamic(p, 1, 8).forEach((o) => r.push(o));
+  r.push(...fillDynamic(p, 1, 8, r[6]));
   const s = validateIndexPage(p);
   t.deepEqual(s.slots, [99, r[3]!, 112]);
   t.deepEqual(s.owned, [1, 4, 5]);
   t.is(u16(p, 38), 3);
   t.deepEqual([p[51], u16(p, 52)], [2, 7]);
   // 8 more: the supremum slot splits again.
-  fillDynamic(p, 8, 9);
+  fillDynamic(p, 8, 9, r[7]);
   t.deepEqual(validateIndexPage(p).owned, [1, 4, 4, 4, 5]);
 });
 
