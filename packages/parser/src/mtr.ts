@@ -1,4 +1,4 @@
-import { crc32c } from './crc32c.js';
+import { crc32cRange } from './crc32c.js';
 import { ChecksumMismatchError, CorruptLogError } from './errors.js';
 import { formatLsn, type Lsn } from './lsn.js';
 import type { LogSource } from './source.js';
@@ -83,7 +83,7 @@ export function scanMtr(
   const expected = p < flipAt ? seqBit : 1 - seqBit;
   if (bytes[p] !== expected) return end(out, 'seqbit');
   const stored = ((bytes[p + 1]! << 24) | (bytes[p + 2]! << 16) | (bytes[p + 3]! << 8) | bytes[p + 4]!) >>> 0;
-  const computed = crc32c(bytes.subarray(pos, p));
+  const computed = crc32cRange(bytes, pos, p);
   if (stored !== computed) {
     out.storedCrc = stored;
     out.computedCrc = computed;
@@ -159,7 +159,7 @@ export async function* readMtrBatches(
     const flip = source.seqFlipAfter(lsn);
     const flipAt = flip === undefined || flip - lsn > BigInt(bytes.length) ? Infinity : Number(flip - lsn);
     const toPos = toLsn === undefined || toLsn - lsn > BigInt(bytes.length) ? Infinity : Number(toLsn - lsn);
-    let cap = 1024;
+    let cap = Math.max(1024, bytes.length >> 6);
     let starts: Uint32Array = new Uint32Array(cap);
     let recordsEnds: Uint32Array = new Uint32Array(cap);
     let ends: Uint32Array = new Uint32Array(cap);

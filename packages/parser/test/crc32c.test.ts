@@ -15,3 +15,17 @@ test('crc32c of the first FILE_CHECKPOINT mtr in the format doc', (t) => {
   const rec = Uint8Array.from([0xfa, 0, 0, 0, 0, 0, 0, 0, 0, 0xad, 0x74]);
   t.is(crc32c(rec), 0xadd4e8f9);
 });
+
+test('crc32c agrees with the crc-32 package on every length and offset up to 100', async (t) => {
+  const { createRequire } = await import('node:module');
+  const ref = createRequire(import.meta.url)('crc-32/crc32c') as { buf(d: Uint8Array, seed?: number): number };
+  const { crc32cRange } = await import('../src/index.js');
+  const data = new Uint8Array(300).map((_, i) => (i * 131 + 7) & 0xff);
+  for (let start = 0; start < 20; start++) {
+    for (let len = 0; len <= 100; len++) {
+      const want = ref.buf(data.subarray(start, start + len)) >>> 0;
+      t.is(crc32cRange(data, start, start + len), want);
+      t.is(crc32c(data.subarray(start, start + len)), want);
+    }
+  }
+});

@@ -1,6 +1,7 @@
 import { ByteCursor } from '../cursor.js';
 import { CorruptLogError, type LogPosition } from '../errors.js';
 import type { Lsn } from '../lsn.js';
+import type { MtrBatch } from '../mtr.js';
 import type { LogSource } from '../source.js';
 import { decodeVarint, varintLength } from '../varint.js';
 import {
@@ -80,10 +81,13 @@ export class RecordReader implements PageRecord {
   checkpointLsn: Lsn = 0n;
   /** FILE_RENAME: start of the new name; the old name is [dataStart, newNameStart - 1). */
   newNameStart = 0;
-  /** LSN of bytes[mtrStart] and the LSN after the mtr. */
-  mtrLsn: Lsn = 0n;
-  mtrEndLsn: Lsn = 0n;
+  /** Index of the current mtr's first byte in `bytes`. */
   mtrStart = 0;
+  /** LSN of bytes[baseIndex]; record and mtr LSNs are computed from it on demand. */
+  private baseLsn: Lsn = 0n;
+  private baseIndex = 0;
+  private mtrEnd = 0;
+  private givenEndLsn: Lsn | undefined;
 
   private readonly pageSize: number;
   private readonly context: RecordErrorContext | undefined;
@@ -100,20 +104,49 @@ export class RecordReader implements PageRecord {
 
   /** Positions the reader on the records [start, recordsEnd) of an mtr starting at `mtrLsn`. */
   reset(bytes: Uint8Array, start: number, recordsEnd: number, mtrLsn: Lsn, mtrEndLsn: Lsn): void {
-    this.bytes = bytes;
-    this.cur.reset(bytes, start, recordsEnd);
+    this.baseLsn = mtrLsn;
+    this.baseIndex = start;
+    this.givenEndLsn = mtrEndLsn;
+    this.begin(bytes, start, recordsEnd, recordsEnd);
+  }
+
+  /**
+   * Positions the reader on mtr `i` of a batch from readMtrBatches. Cheaper
+   * than reset(): no bigint is made unless an LSN is asked for.
+   */
+  resetMtr(batch: MtrBatch, i: number): void {
+    this.baseLsn = batch.lsn;
+    this.baseIndex = 0;
+    this.givenEndLsn = undefined;
+    this.begin(batch.bytes, batch.starts[i]!, batch.recordsEnds[i]!, batch.ends[i]!);
+  }
+
+  private begin(bytes: Uint8Array, start: number, recordsEnd: number, end: number): void {
+    if (bytes !== this.bytes) {
+      this.bytes = bytes;
+      this.cur.reset(bytes, start, recordsEnd);
+    }
     this.pos = start;
     this.mtrStart = start;
     this.recordsEnd = recordsEnd;
-    this.mtrLsn = mtrLsn;
-    this.mtrEndLsn = mtrEndLsn;
+    this.mtrEnd = end;
     this.gotPage = false;
     this.pageCursor = 0;
   }
 
+  /** LSN of the current mtr's first byte. */
+  get mtrLsn(): Lsn {
+    return this.baseLsn + BigInt(this.mtrStart - this.baseIndex);
+  }
+
+  /** LSN after the current mtr (its commit LSN). */
+  get mtrEndLsn(): Lsn {
+    return this.givenEndLsn ?? this.baseLsn + BigInt(this.mtrEnd - this.baseIndex);
+  }
+
   /** LSN of the current record. */
   get lsn(): Lsn {
-    return this.mtrLsn + BigInt(this.recStart - this.mtrStart);
+    return this.baseLsn + BigInt(this.recStart - this.baseIndex);
   }
 
   /** True if the current record is file-level (FILE_*, PADDING). */
