@@ -16,6 +16,7 @@ import type { Compression } from './segment-format.js';
 import { findLogEnd, logFileReplaced, openServerLog, rereadCheckpoints, type ServerLog } from './server-log.js';
 import { SegmentSink } from './sink.js';
 import type { ArchiveEvent } from './events.js';
+import { ArchiverStatusWriter } from './status.js';
 
 /** Options of runArchiver (the `ibarchive archive` command). */
 export interface ArchiverOptions {
@@ -56,7 +57,8 @@ const TAIL_FAILURE_POLLS = 30;
  */
 export async function runArchiver(opts: ArchiverOptions): Promise<ArchiverSummary> {
   const now = opts.now ?? Date.now;
-  const emit = opts.onEvent ?? (() => undefined);
+  const statusFile = new ArchiverStatusWriter(opts.archiveDir, opts.pollIntervalMs ?? 1000, now);
+  const emit = (e: ArchiveEvent) => (statusFile.onEvent(e), opts.onEvent?.(e));
   const segmentSize = opts.segmentSize ?? 64 << 20;
   const segmentMs = (opts.segmentSeconds ?? 10) * 1000;
   const poll = opts.pollIntervalMs ?? 1000;
@@ -107,8 +109,9 @@ export async function runArchiver(opts: ArchiverOptions): Promise<ArchiverSummar
   /** Called when a log is (re)opened: refuse foreign history, skip what the new log cannot provide. */
   const attach = async (s: ServerLog, lastMtrCrc: Uint8Array | undefined) => {
     const cps = s.log.checkpoints;
-    const end = await findLogEnd(s, cps.latest.checkpointLsn);
-    if (end < pos) {
+    // At or before the checkpoint the log certainly reaches pos; beyond it, find the end.
+    const end = pos <= cps.latest.checkpointLsn ? undefined : await findLogEnd(s, cps.latest.checkpointLsn);
+    if (end !== undefined && end < pos) {
       throw new RefusedError(
         `server log ${s.path} ends at LSN ${formatLsn(end)}, before the archive's next LSN ${formatLsn(pos)}: ` +
           `it does not continue this archive's history (a restored copy or another server?)`,
@@ -233,6 +236,7 @@ export async function runArchiver(opts: ArchiverOptions): Promise<ArchiverSummar
     await sink.flush(pending).finally(() => srv.ra.close());
   }
   emit({ type: 'stop', archivedLsn: pos });
+  await statusFile.settled();
   return { startLsn, archivedLsn: pos, segmentsWritten: sink.written, gaps };
 }
 
