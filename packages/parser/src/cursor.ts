@@ -67,7 +67,12 @@ export class ByteCursor {
    * `maxLength`, or runs past `end`.
    */
   varint(maxLength = 5): number {
-    const len = varintLength(this.bytes[this.pos]!);
+    const b0 = this.bytes[this.pos]!;
+    if (b0 < 0x80 && this.pos < this.end) {
+      this.pos++;
+      return b0;
+    }
+    const len = varintLength(b0);
     if (len === 0 || len > maxLength || this.pos + len > this.end) return -1;
     const v = decodeVarint(this.bytes, this.pos);
     if (v >= 0) this.pos += len;
