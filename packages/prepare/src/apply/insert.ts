@@ -134,7 +134,7 @@ export function insertRedundant(
   const hb = header;
   const litHdr = extra - hc;
   for (let i = 0; i < litHdr; i++) hb[i] = data[f.dataStart + i]!;
-  hb.set(p.subarray(prevRec - hc, prevRec), litHdr);
+  for (let i = 0; i < hc; i++) hb[litHdr + i] = p[prevRec - hc + i]!;
   const r = extra;
   hb[r - 6] = ((f.header & 3) << 4) | (hb[r - 6]! & 0x0f);
   hb[r - 3] = (hb[r - 3]! & ~1) | isShort;
@@ -177,7 +177,7 @@ export function insertRedundant(
   }
 
   const last = u16(p, PAGE_LAST_INSERT);
-  p.set(hb.subarray(0, extra), buf);
+  for (let i = 0; i < extra; i++) p[buf + i] = hb[i]!;
   const origin = buf + extra;
   setU16(p, PAGE_LAST_INSERT, origin);
   setU16(p, prevRec - 2, origin);
