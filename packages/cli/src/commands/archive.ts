@@ -64,11 +64,11 @@ addCommand((program, io) => {
   program
     .command('archive')
     .description(
-      'Copy the server\'s circular redo log (ib_logfile0) into an archive directory of self-describing,\n' +
-        'checksummed segments. The first run starts at the latest checkpoint; later runs resume exactly\n' +
-        'where the archive ends. Follows the log until SIGINT/SIGTERM (finishing the current segment),\n' +
-        'or with --once archives what is in the log now and exits. If the server overwrote log that was\n' +
-        'not yet archived, the lost LSN range is recorded as a gap file, reported, and archiving continues\n' +
+      'Copy the server\'s circular redo log (ib_logfile0) into an archive directory of self-describing, ' +
+        'checksummed segments. The first run starts at the latest checkpoint; later runs resume exactly ' +
+        'where the archive ends. Follows the log until SIGINT/SIGTERM (finishing the current segment), ' +
+        'or with --once archives what is in the log now and exits. If the server overwrote log that was ' +
+        'not yet archived, the lost LSN range is recorded as a gap file, reported, and archiving continues ' +
         'from the oldest checkpoint still in the log (exit code 5 at the end of the run).',
     )
     .option('--datadir <dir>', 'server data directory holding ib_logfile0')

@@ -12,10 +12,10 @@ addCommand((program, io) => {
   program
     .command('export-log')
     .description(
-      'Write an archived LSN range as a redo log file in mariadb-backup\'s backup-log layout\n' +
-        '(first_lsn = --from-lsn, checkpoint block 1 = (--from-lsn, LSN of its FILE_CHECKPOINT mtr), log from\n' +
-        'offset 12288, not padded). Put it as ib_logfile0 into a mariadb-backup backup whose checkpoint is\n' +
-        '--from-lsn, and `mariadb-backup --prepare` (or mariadbd) recovers up to --to-lsn.\n' +
+      'Write an archived LSN range as a redo log file in mariadb-backup\'s backup-log layout ' +
+        '(first_lsn = --from-lsn, checkpoint block 1 = (--from-lsn, LSN of its FILE_CHECKPOINT mtr), log from ' +
+        'offset 12288, not padded). Put it as ib_logfile0 into a mariadb-backup backup whose checkpoint is ' +
+        '--from-lsn, and `mariadb-backup --prepare` (or mariadbd) recovers up to --to-lsn. ' +
         '--from-lsn must be a checkpoint LSN whose FILE_CHECKPOINT record is in the range; --to-lsn an mtr end.',
     )
     .requiredOption('--archive-dir <dir>', 'archive directory')
