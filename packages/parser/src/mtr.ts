@@ -140,8 +140,9 @@ export interface ReadMtrOptions {
  * Reads whole valid mtrs from `fromLsn` to the end of the log in large
  * windows. Yields batches, then one LogEnd. A checksum or sequence-bit failure
  * that is followed by a valid mtr is corruption in the middle of the log, not
- * its end: it throws ChecksumMismatchError / CorruptLogError naming the LSN and
- * file offset. Nothing is allocated per mtr or per record.
+ * its end: after one re-read (a read of a live file can be torn) it throws
+ * ChecksumMismatchError / CorruptLogError naming the LSN and file offset.
+ * Nothing is allocated per mtr or per record.
  */
 export async function* readMtrBatches(
   source: LogSource,
@@ -153,6 +154,7 @@ export async function* readMtrBatches(
   const scan = new MtrScan();
   let lsn = fromLsn;
   let want = batchBytes;
+  let rereadOnce = false;
   for (;;) {
     const bytes = await source.read(lsn, want);
     const seqBit = source.seqBit(lsn);
@@ -192,7 +194,13 @@ export async function* readMtrBatches(
       if (stop === undefined) continue;
     }
     if (stop === undefined && pos < bytes.length && scan.kind === 'end') {
-      checkMidLogFailure(source, lsn, bytes, scan, seqBit, flipAt);
+      if (isMidLogFailure(bytes, scan, seqBit, flipAt) && !rereadOnce) {
+        // A read of a live file can be torn (old bytes, then newer ones); read again before judging.
+        rereadOnce = true;
+        continue;
+      }
+      rereadOnce = false;
+      throwIfMidLogFailure(source, lsn, bytes, scan, seqBit, flipAt);
       stop = scan.reason!;
     } else if (stop === undefined && bytes.length === want && want < 4 * MTR_SIZE_MAX) {
       want *= 2;
@@ -212,13 +220,17 @@ function grow(a: Uint32Array, cap: number): Uint32Array {
 /**
  * The mtr at bytes[0] failed its checksum or sequence bit. If the framing
  * still found its end and a valid mtr follows, the failure is corruption in
- * the middle of the log: throw. Otherwise it is the end of the log.
+ * the middle of the log, not its end.
  */
-function checkMidLogFailure(source: LogSource, lsn: Lsn, bytes: Uint8Array, failed: MtrScan, seqBit: 0 | 1, flipAt: number): void {
+function isMidLogFailure(bytes: Uint8Array, failed: MtrScan, seqBit: 0 | 1, flipAt: number): boolean {
+  if (failed.reason !== 'checksum' && failed.reason !== 'seqbit') return false;
+  return scanMtr(bytes, failed.end, bytes.length, seqBit, flipAt).kind === 'mtr';
+}
+
+/** Throws ChecksumMismatchError / CorruptLogError if `failed` is a mid-log failure (see isMidLogFailure). */
+function throwIfMidLogFailure(source: LogSource, lsn: Lsn, bytes: Uint8Array, failed: MtrScan, seqBit: 0 | 1, flipAt: number): void {
+  if (!isMidLogFailure(bytes, failed, seqBit, flipAt)) return;
   const reason = failed.reason;
-  if (reason !== 'checksum' && reason !== 'seqbit') return;
-  const next = scanMtr(bytes, failed.end, bytes.length, seqBit, flipAt);
-  if (next.kind !== 'mtr') return;
   const pos = { lsn, ...source.locate(lsn) };
   if (reason === 'checksum') {
     throw new ChecksumMismatchError('checksum mismatch in mtr', failed.storedCrc, failed.computedCrc, pos);

@@ -197,3 +197,26 @@ test('a backup-style log (terminators 1, no padding) ends by sequence bit after 
   t.is(end.endLsn, 70000n + BigInt(body.length));
   t.is(end.offset, 12288);
 });
+
+test('a torn read (bad mtr then valid ones) is read again before it is called corruption', async (t) => {
+  const recs = sampleMtrs(40, 9);
+  const good = linearLog(recs);
+  const torn = good.slice();
+  torn[recs[0]!.length + 5 + 2] ^= 0xff; // inside mtr 1
+  const base = linearSource('live', 0n, good);
+  let reads = 0;
+  const src: LogSource = {
+    ...base,
+    read: async (lsn, len) => {
+      reads++;
+      // the first two reads (the second starts at the bad mtr) see old bytes, the third the finished write
+      return reads <= 2 ? torn.subarray(Number(lsn), Number(lsn) + len) : base.read(lsn, len);
+    },
+  };
+  const { mtrs, end } = await drain(src, 0n);
+  t.is(mtrs.length, 40);
+  t.is(end.reason, 'eof');
+  t.is(reads, 4);
+  reads = -1000; // always torn: corruption
+  await t.throwsAsync(drain(src, 0n), { instanceOf: ChecksumMismatchError });
+});
