@@ -19,3 +19,9 @@ export { type ArchiverOptions, type ArchiverSummary, runArchiver } from './archi
 export { type IngestBackupOptions, ingestBackup } from './from-backup.js';
 export { type ExportLogOptions, type ExportLogResult, exportLog } from './export-log.js';
 export { certifiedFloor, oldestCertifiedCheckpoint } from './certify.js';
+export { type TimeResolution, type TimeEstimate, parseTimeSpec, formatTime, archiveSamples, resolveTime, snapToMtrEnd, estimateTime } from './time-target.js';
+export { type VerifyProblem, type VerifyProblemKind, type VerifyProgress, type VerifyReport, type VerifyOptions, type RestoreBase, type RestoreAnswer, verifyArchive, restoreAnswer } from './verify.js';
+export { type ArchiverStatusFile, type ArchiverState, type ArchiveStatus, type StatusOptions, ArchiverStatusWriter, archiveStatus, readArchiverState, writeAtomic } from './status.js';
+export { formatMetrics, writeMetricsFile } from './metrics.js';
+export { type FileEvent, type FileEventKind, type FindOptions, type FindResult, findFileEvents, matchesTable } from './find.js';
+export { type ExpireRecord, type KeptBackup, type ExpireOptions, type ExpireItem, type ExpirePlan, EXPIRE_FILE, readExpireRecord, planExpire, applyExpire, parseDuration } from './expire.js';

@@ -3,3 +3,7 @@ import './dump.js';
 import './archive.js';
 import './export-log.js';
 import './prepare.js';
+import './verify.js';
+import './status.js';
+import './find.js';
+import './expire.js';

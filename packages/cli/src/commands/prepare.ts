@@ -4,11 +4,14 @@ import { formatLsn, parseLsn, UsageError, type LogSource } from '@ibarchive/pars
 import { inspectBase, prepare, type PrepareProgress, type PrepareResult } from '@ibarchive/prepare';
 import { addCommand } from '../program.js';
 import type { Output } from '../output.js';
+import { prepareTimeTarget } from '../verify/to-time.js';
 
 interface PrepareFlags {
   targetDir: string;
   archivedLogsDir?: string;
   toArchivedLsn?: string;
+  toTime?: string;
+  explain?: boolean;
   useMemory?: string;
   parallel?: string;
   plan?: boolean;
@@ -101,6 +104,8 @@ addCommand((program, io) => {
     .requiredOption('--target-dir <dir>', 'the base backup directory, changed in place')
     .option('--archived-logs-dir <dir>', 'an ibarchive archive directory holding the log beyond the backup')
     .option('--to-archived-lsn <lsn>', 'apply exactly the mtrs ending at or before this LSN (default: all available log)')
+    .option('--to-time <time>', "apply up to the archived state at this wall-clock time: 'YYYY-MM-DD HH:MM:SS' is local time (TZ), or ISO 8601 with Z/offset; resolved conservatively from the archive's time samples (never includes a change made after it); a time outside the archive is an error")
+    .option('--explain', 'with --to-time: print the two samples bracketing the time and the gap between them (seconds, bytes)')
     .option('--use-memory <size>', 'memory for one batch of records, e.g. 512M, 2G (default 1G)')
     .option('--parallel <n>', 'page reads in flight (default 8)')
     .option('--plan', 'dry run: print log sources, LSN span, tablespaces and pages touched, memory per batch; change nothing')
@@ -113,7 +118,7 @@ addCommand((program, io) => {
         '  ibarchive prepare --target-dir /backups/full --archived-logs-dir /archive   # later: roll forward again',
     )
     .action(async (flags: PrepareFlags) => {
-      const toLsn = flags.toArchivedLsn === undefined ? undefined : parseLsn(flags.toArchivedLsn);
+      let toLsn = flags.toArchivedLsn === undefined ? undefined : parseLsn(flags.toArchivedLsn);
       if (flags.toArchivedLsn !== undefined && toLsn === undefined) throw new UsageError(`--to-archived-lsn: not an LSN: ${flags.toArchivedLsn}`);
       const useMemory = flags.useMemory === undefined ? undefined : parseSize(flags.useMemory);
       if (flags.useMemory !== undefined && useMemory === undefined) throw new UsageError(`--use-memory: not a size: ${flags.useMemory}`);
@@ -121,6 +126,7 @@ addCommand((program, io) => {
       if (parallel !== undefined && !(Number.isInteger(parallel) && parallel >= 1 && parallel <= 256)) {
         throw new UsageError(`--parallel: not a number from 1 to 256: ${flags.parallel}`);
       }
+      if (flags.toTime !== undefined) toLsn = await prepareTimeTarget(io, flags);
       const base = await inspectBase(flags.targetDir);
       const opened: OpenedLog[] = [];
       try {
