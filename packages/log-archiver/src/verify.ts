@@ -108,14 +108,16 @@ export async function verifyArchive(dir: string, opts: VerifyOptions = {}): Prom
   let bytesDone = 0;
   let prevHash: string | undefined;
   let prevEnd: Lsn | undefined;
+  let prevSound = true;
   let chainStart: VerifyReport['chainStart'] = 'origin';
   for (let i = 0; i < archive.segments.length; i++) {
     const seg = archive.segments[i]!;
     const file = new Uint8Array(await readFile(seg.path));
     bytesDone += file.length;
     const hash = createHash('sha256').update(file).digest('hex');
+    // After a missing file the link cannot match, and after a damaged one it need not: both are reported already.
     if (i === 0) chainStart = await checkChainStart(archive, seg, problems);
-    else if (prevEnd === seg.startLsn || !archive.gaps.some((g) => g.kind === 'missing' && g.to === seg.startLsn)) {
+    else if (prevSound && (prevEnd === seg.startLsn || !archive.gaps.some((g) => g.kind === 'missing' && g.to === seg.startLsn))) {
       if (seg.header.previousHash !== prevHash) {
         problems.push({
           kind: 'chain',
@@ -130,6 +132,7 @@ export async function verifyArchive(dir: string, opts: VerifyOptions = {}): Prom
     prevHash = hash;
     prevEnd = seg.endLsn;
     const payload = checkSegment(seg, file, problems);
+    prevSound = payload !== undefined;
     if (payload === undefined) {
       framer.breakAt(seg.startLsn);
     } else {
