@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import {
   formatTime,
-  openArchive,
   openLogPath,
   restoreAnswer,
   type RestoreAnswer,
@@ -122,7 +121,7 @@ addCommand((program, io) => {
       }
       let resolution: TimeResolution | undefined;
       if (flags.toTime !== undefined) {
-        resolution = await resolveToTime(await openArchive(flags.archiveDir), flags.toTime);
+        resolution = await resolveToTime(flags.archiveDir, flags.toTime);
         target = resolution.lsn;
       }
       const report = await verifyArchive(flags.archiveDir, { onProgress: progress(io, json) });

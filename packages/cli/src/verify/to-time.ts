@@ -1,4 +1,4 @@
-import { type Archive, formatTime, openArchive, parseTimeSpec, resolveTime, type TimeResolution } from '@ibarchive/log-archiver';
+import { formatTime, openArchive, parseTimeSpec, resolveTime, type TimeResolution } from '@ibarchive/log-archiver';
 import { formatLsn, type Lsn, UsageError } from '@ibarchive/parser';
 import type { Output } from '../output.js';
 
@@ -6,8 +6,9 @@ import type { Output } from '../output.js';
  * --to-time: parses the time (local time without a zone, ISO 8601 with Z or
  * an offset) and resolves it to an LSN from the archive's time samples.
  */
-export async function resolveToTime(archive: Archive, text: string): Promise<TimeResolution> {
-  return resolveTime(archive, parseTimeSpec(text, '--to-time'));
+export async function resolveToTime(archiveDir: string, text: string): Promise<TimeResolution> {
+  const ms = parseTimeSpec(text, '--to-time');
+  return resolveTime(await openArchive(archiveDir), ms);
 }
 
 /** One line: the mapping. */
@@ -58,7 +59,7 @@ export async function prepareTimeTarget(
 ): Promise<Lsn> {
   if (flags.toArchivedLsn !== undefined) throw new UsageError('prepare: give --to-archived-lsn or --to-time, not both');
   if (flags.archivedLogsDir === undefined) throw new UsageError('prepare: --to-time needs --archived-logs-dir (the archive holds the time samples)');
-  const r = await resolveToTime(await openArchive(flags.archivedLogsDir), flags.toTime!);
+  const r = await resolveToTime(flags.archivedLogsDir, flags.toTime!);
   if (flags.json) {
     io.out(JSON.stringify({ event: 'to-time', ...resolutionJson(r) }));
   } else {
