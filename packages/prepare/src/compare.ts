@@ -31,10 +31,16 @@ function doublewriteRange(trxSys: Uint8Array, ps: number): Array<[number, number
 
 /**
  * Compares every page of every tablespace file (`ibdata1`, `undoNNN`, `*.ibd`)
- * of two directories, the doublewrite area of ibdata1 aside, and returns every
- * file's first difference (empty when identical).
+ * of two directories, the doublewrite area of ibdata1 aside (and pages
+ * `ignorePage` names), and returns every file's first difference (empty when
+ * identical).
  */
-export async function comparePreparedDirs(left: string, right: string, pageSize = 16384): Promise<DirDifference[]> {
+export async function comparePreparedDirs(
+  left: string,
+  right: string,
+  pageSize = 16384,
+  ignorePage: (file: string, pageNo: number) => boolean = () => false,
+): Promise<DirDifference[]> {
   const l = (await listFiles(left)).filter(isTablespace);
   const r = (await listFiles(right)).filter(isTablespace);
   const out: DirDifference[] = [];
@@ -70,7 +76,7 @@ export async function comparePreparedDirs(left: string, right: string, pageSize 
         for (let i = 0; i < len; i++) {
           if (ba[i] === bb[i]) continue;
           const pageNo = Math.floor((pos + i) / pageSize);
-          if (skip.some(([s, e]) => pageNo >= s && pageNo < e)) {
+          if (skip.some(([s, e]) => pageNo >= s && pageNo < e) || ignorePage(f, pageNo)) {
             i = (pageNo + 1) * pageSize - pos - 1;
             continue;
           }

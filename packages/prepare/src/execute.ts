@@ -69,8 +69,13 @@ export async function executePlan(plan: Planner, pages: PageStore, opts: Execute
   const stats: BatchStats = { pagesApplied: 0, recordsApplied: 0, recordsSkipped: 0, filesExtended: 0 };
   const k = plan.knowledge;
   for (const op of plan.fileOps) {
-    if (op.kind === 'create') await pages.create(op.spaceId, op.name);
-    else if (op.kind === 'rename') await pages.rename(op.spaceId, op.newName);
+    if (op.kind === 'create') {
+      const holder = await pages.create(op.spaceId, op.name);
+      if (holder !== undefined) {
+        pages.missing.add(op.spaceId);
+        opts.onWarning?.(`tablespace ${op.spaceId} (${op.name}) was replaced by tablespace ${holder} later; its redo is ignored`);
+      }
+    } else if (op.kind === 'rename') await pages.rename(op.spaceId, op.newName);
     else if (op.kind === 'delete') await pages.delete(op.spaceId);
     else await pages.truncate(op.spaceId, op.size);
   }

@@ -140,21 +140,25 @@ export class PageStore {
     s.bytes = pages * this.pageSize;
   }
 
-  /** FILE_CREATE: binds the space to its file, creating an empty one when absent. */
-  async create(spaceId: number, logName: string): Promise<void> {
-    if (this.spaces.has(spaceId)) return;
+  /**
+   * FILE_CREATE: binds the space to its file, creating an empty one when
+   * absent. When the name already holds a later tablespace (a re-run, or a
+   * backup that copied the final file of a table rebuilt during the backup),
+   * this incarnation no longer exists: returns the holder and binds nothing.
+   */
+  async create(spaceId: number, logName: string): Promise<number | undefined> {
+    if (this.spaces.has(spaceId)) return undefined;
     const path = normalizeLogName(logName);
-    if (path === undefined) return;
-    if (this.bindByName(spaceId, logName)) return;
-    for (const [id, s] of this.spaces) {
-      if (s.path === path) throw new InputError(`FILE_CREATE of space ${spaceId} as ${path}, but that file holds space ${id}`);
-    }
+    if (path === undefined) return undefined;
+    if (this.bindByName(spaceId, logName)) return undefined;
+    for (const [id, s] of this.spaces) if (s.path === path) return id;
     await mkdir(dirname(join(this.dir, path)), { recursive: true });
     const fh = await open(join(this.dir, path), 'a');
     await fh.sync();
     await fh.close();
     this.spaces.set(spaceId, { path, fh: undefined, bytes: 0 });
     this.missing.delete(spaceId);
+    return undefined;
   }
 
   /** FILE_RENAME: moves the space's file to its new name. */

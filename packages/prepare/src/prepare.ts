@@ -164,7 +164,8 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   // Pre-flight: read the whole needed range (first batch kept), validating every mtr.
   const spans: SourceSpan[] = [];
   const batchBytes = Math.max(1 << 20, Math.min(8 << 20, Math.floor(budget / 8)));
-  const feed = new BatchFeed(readStitched(opts.sources, start, { toLsn: opts.toLsn, batchBytes, spans }));
+  const ends = new Map<LogSource, Lsn>();
+  const feed = new BatchFeed(readStitched(opts.sources, start, { toLsn: opts.toLsn, batchBytes, spans, ends }));
   const first = new Planner(new SpaceKnowledge(), { pageSize: ps });
   const rest = new Planner(new SpaceKnowledge(), { pageSize: ps }, false);
   const span = Number((opts.toLsn ?? start + 1n) - start) || 1;
@@ -276,7 +277,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
       if (plan.reachedLsn === undefined || plan.reachedLsn >= reached) break;
       // Next batch: re-read from where this one ended.
       const next = new Planner(plan.knowledge, { pageSize: ps });
-      const f2 = new BatchFeed(readStitched(opts.sources, plan.reachedLsn, { toLsn: opts.toLsn, batchBytes }));
+      const f2 = new BatchFeed(readStitched(opts.sources, plan.reachedLsn, { toLsn: opts.toLsn, batchBytes, ends }));
       let more2 = true;
       while (more2 && next.store.memoryBytes() < budget && (next.reachedLsn ?? 0n) < reached) more2 = await f2.feed(next, reached);
       if (next.mtrs === 0) break;

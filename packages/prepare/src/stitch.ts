@@ -12,18 +12,26 @@ export interface SourceSpan {
  * the first source (in the given order) that starts at or before it is read
  * until its end; the next source continues from there. Ends (one LogEnd) where
  * no source has more, or before the first mtr starting at or after `toLsn`.
- * Spans actually read are appended to `spans`.
+ * Spans actually read are appended to `spans`. A circular source read beyond
+ * its end would wrap into older log: `ends` remembers where each one ended.
  */
 export async function* readStitched(
   sources: readonly LogSource[],
   fromLsn: Lsn,
-  options: { toLsn?: Lsn | undefined; batchBytes?: number | undefined; spans?: SourceSpan[] } = {},
+  options: {
+    toLsn?: Lsn | undefined;
+    batchBytes?: number | undefined;
+    spans?: SourceSpan[];
+    /** Where each source's log was found to end; filled in, and consulted so that a re-read never reads past it. */
+    ends?: Map<LogSource, Lsn>;
+  } = {},
 ): AsyncGenerator<MtrBatch | LogEnd> {
   let pos = fromLsn;
   const done = new Set<LogSource>();
   let last: LogEnd | undefined;
   for (;;) {
-    const src = sources.find((s) => !done.has(s) && s.firstLsn <= pos);
+    const ends = options.ends;
+    const src = sources.find((s) => !done.has(s) && s.firstLsn <= pos && !(ends?.has(s) && ends.get(s)! <= pos));
     if (!src) {
       yield last ?? { kind: 'end', endLsn: pos, reason: 'eof', file: sources[0]?.name ?? '', offset: 0 };
       return;
@@ -36,6 +44,7 @@ export async function* readStitched(
         continue;
       }
       last = item;
+      if (item.reason !== 'to-lsn' && ends && !ends.has(src)) ends.set(src, item.endLsn);
       if (item.endLsn > from) options.spans?.push({ source: src.name, fromLsn: from, toLsn: item.endLsn });
       if (item.endLsn > pos) {
         pos = item.endLsn;
