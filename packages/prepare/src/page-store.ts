@@ -12,7 +12,8 @@ export function normalizeLogName(name: string): string | undefined {
 
 interface SpaceFile {
   path: string;
-  fh: FileHandle | undefined;
+  /** The open handle, as a promise so that concurrent readers share one open. */
+  fh: Promise<FileHandle> | undefined;
   bytes: number;
 }
 
@@ -26,6 +27,7 @@ export class PageStore {
   /** Files with an all-zero page 0, bound by the first FILE_CREATE / name that claims them. */
   private readonly unbound = new Map<string, TablespaceFile>();
   private staged: JournalEntry[] = [];
+  private stagedIds: number[] = [];
   private stagedSpaces = new Set<number>();
   private readonly journal: Journal;
   /** Space ids with records but no file (warned once, their records ignored). */
@@ -61,9 +63,15 @@ export class PageStore {
     return true;
   }
 
-  private async handle(s: SpaceFile): Promise<FileHandle> {
-    s.fh ??= await open(join(this.dir, s.path), 'r+');
+  private handle(s: SpaceFile): Promise<FileHandle> {
+    s.fh ??= open(join(this.dir, s.path), 'r+');
     return s.fh;
+  }
+
+  private async closeFile(s: SpaceFile): Promise<void> {
+    const fh = s.fh;
+    s.fh = undefined;
+    if (fh) await (await fh).close();
   }
 
   /** Size of a space's file in pages (rounded down). */
@@ -87,6 +95,7 @@ export class PageStore {
   /** Queues a finished page image for the next flush (the bytes are copied). */
   stage(spaceId: number, pageNo: number, page: Uint8Array): void {
     this.staged.push({ path: this.spaces.get(spaceId)!.path, pageNo, page: page.slice() });
+    this.stagedIds.push(spaceId);
     this.stagedSpaces.add(spaceId);
   }
 
@@ -98,24 +107,23 @@ export class PageStore {
   async flush(): Promise<void> {
     if (this.staged.length === 0) return;
     await this.journal.write(this.staged, this.pageSize);
-    for (const e of this.staged) {
-      const id = this.idOfPath(e.path)!;
-      const s = this.spaces.get(id)!;
+    for (let i = 0; i < this.staged.length; i++) {
+      const e = this.staged[i]!;
+      const s = this.spaces.get(this.stagedIds[i]!)!;
       const fh = await this.handle(s);
       const pos = e.pageNo * this.pageSize;
       await fh.write(e.page, 0, this.pageSize, pos);
       if (pos + this.pageSize > s.bytes) s.bytes = pos + this.pageSize;
     }
-    for (const id of this.stagedSpaces) await this.spaces.get(id)!.fh?.sync();
+    for (const id of this.stagedSpaces) {
+      const fh = this.spaces.get(id)?.fh;
+      if (fh) await (await fh).sync();
+    }
     this.pagesWritten += this.staged.length;
     this.staged = [];
+    this.stagedIds = [];
     this.stagedSpaces = new Set();
     await this.journal.clear();
-  }
-
-  private idOfPath(path: string): number | undefined {
-    for (const [id, s] of this.spaces) if (s.path === path) return id;
-    return undefined;
   }
 
   /** Grows a file with zeros to `pages` pages (never shrinks). */
@@ -174,8 +182,7 @@ export class PageStore {
       exists = false;
     }
     if (exists) throw new InputError(`cannot replay rename of space ${spaceId} from ${s.path} to ${path}: the target file exists`);
-    await s.fh?.close();
-    s.fh = undefined;
+    await this.closeFile(s);
     await mkdir(dirname(join(this.dir, path)), { recursive: true });
     await rename(join(this.dir, s.path), join(this.dir, path));
     s.path = path;
@@ -186,7 +193,7 @@ export class PageStore {
     const s = this.spaces.get(spaceId);
     if (!s) return;
     await this.flush();
-    await s.fh?.close();
+    await this.closeFile(s);
     try {
       await unlink(join(this.dir, s.path));
     } catch (e) {
@@ -198,10 +205,7 @@ export class PageStore {
   /** Flushes, closes every file and the journal. */
   async close(): Promise<void> {
     await this.flush();
-    for (const s of this.spaces.values()) {
-      await s.fh?.close();
-      s.fh = undefined;
-    }
+    for (const s of this.spaces.values()) await this.closeFile(s);
     await this.journal.close();
   }
 }
