@@ -62,7 +62,7 @@ function statusJson(s: ArchiveStatus): object {
     logBytes: s.logBytes,
     compressionRatio: s.compressionRatio,
     lastArchivedTime: iso(s.lastArchivedTimeMs),
-    archiver: { state: s.archiver.state, detail: s.archiver.detail, ageSeconds: s.archiver.ageSeconds, ...s.archiver.file },
+    archiver: { ...s.archiver.file, recordedState: s.archiver.file?.state ?? null, state: s.archiver.state, detail: s.archiver.detail, ageSeconds: s.archiver.ageSeconds },
   };
 }
 
