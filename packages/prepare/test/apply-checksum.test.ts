@@ -1,6 +1,6 @@
 import test from 'ava';
 import {
-  describeFlags, finalizePage, fullCrc32Checksum, isValidFlags, legacyCrc32Checksum, logicalPageSize,
+  describeFlags, finalizePage, fullCrc32Checksum, innodbNewChecksum, innodbOldChecksum, isValidFlags, legacyCrc32Checksum, logicalPageSize,
   pageChecksumProblem, pageLsn, physicalPageSize, cryptDataOffset,
 } from '../src/apply/index.js';
 import { PS, apply, extRec, initPageRec, insDynPayload, u16 } from './apply-helpers.js';
@@ -97,4 +97,40 @@ test('flags: page sizes, validity, descriptions (5.4)', (t) => {
   t.is(describeFlags(0x35), '0x35 (full_crc32, 16K, page_compressed zlib)');
   t.is(describeFlags(0x10021), '0x10021 (crc32, 16K, page_compressed)');
   t.is(cryptDataOffset(16384), 10428);
+});
+
+/** ut_fold_binary() as the server computes it: in 64-bit ulint arithmetic. */
+function fold64(p: Uint8Array, start: number, end: number): bigint {
+  const M = (1n << 64n) - 1n;
+  let f = 0n;
+  for (let i = start; i < end; i++) {
+    const b = BigInt(p[i]!);
+    f = ((((((f ^ b ^ 1653893711n) << 8n) & M) + f) & M) ^ 1463735687n) + b & M;
+  }
+  return f;
+}
+
+test('legacy "innodb" checksums: 32-bit fold equals the 64-bit server fold truncated; accepted field combinations', (t) => {
+  const p = indexPage(7, 3);
+  for (let i = 38; i < PS - 8; i += 7) p[i] = (i * 31) & 0xff;
+  finalizePage(p, 0x0000_0007_0000_0123n, 0x21);
+  const newSum = Number((fold64(p, 4, 26) + fold64(p, 38, PS - 8)) & 0xffffffffn);
+  const oldSum = Number(fold64(p, 0, 26) & 0xffffffffn);
+  t.is(innodbNewChecksum(p), newSum);
+  t.is(innodbOldChecksum(p), oldSum);
+  const put = (q: Uint8Array, o: number, x: number) => q.set([x >>> 24, (x >>> 16) & 255, (x >>> 8) & 255, x & 255], o);
+  const variant = (f1: number, f2: number) => {
+    const q = Uint8Array.from(p);
+    put(q, 0, f1);
+    put(q, PS - 8, f2);
+    // the old checksum covers bytes 0..25, so recompute it once field 1 is in place
+    if (f2 === -1) put(q, PS - 8, innodbOldChecksum(q));
+    return pageChecksumProblem(q, 0x21);
+  };
+  t.is(variant(newSum, -1), undefined);
+  t.is(variant(0, -1), undefined);
+  t.is(variant(0xdeadbeef, -1), undefined);
+  t.is(variant(newSum, 7), undefined); // field 2 = high 32 bits of FIL_PAGE_LSN: very old format, not checked
+  t.truthy(variant(newSum, 0x12345678));
+  t.truthy(variant(newSum ^ 1, -1));
 });
