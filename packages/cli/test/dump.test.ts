@@ -1,6 +1,6 @@
 import test from 'ava';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32c, memoryFile, openCircularLog, readMtrBatches, RecordReader, WRITE } from '@ibarchive/parser';
@@ -69,8 +69,14 @@ test('dump prints one line per record and the end line; filters select records',
   t.is(bad.err[0], 'ibarchive: --type: unknown record type NOPE');
 });
 
+const tmpDirs: string[] = [];
+test.after.always(async () => {
+  for (const d of tmpDirs) await rm(d, { recursive: true, force: true });
+});
+
 async function tmp(name: string, bytes: Uint8Array): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'ibarchive-dump-'));
+  tmpDirs.push(d);
   const p = join(d, name);
   await writeFile(p, bytes);
   return p;
