@@ -43,10 +43,10 @@ addCommand((program, io) => {
     .command('dump')
     .argument('<path>', 'ib_logfile0, a mariadb-backup directory, an archive directory or a segment file')
     .description(
-      'Decode a redo log and print its records (the pg_waldump of InnoDB).\n' +
-        'Starts at the latest checkpoint of an ib_logfile0 (the first archived LSN of an archive) and\n' +
-        'decodes to the end of the log, validating every mtr checksum and record. Always ends with a\n' +
-        'line giving the first and last mtr LSN decoded, the end LSN and why decoding stopped.',
+      'Decode a redo log and print its records (the pg_waldump of InnoDB). Starts at the latest checkpoint ' +
+        'of an ib_logfile0 (the first archived LSN of an archive) and decodes to the end of the log, validating ' +
+        'every mtr checksum and record. Always ends with a line giving the first and last mtr LSN decoded, ' +
+        'the end LSN and why decoding stopped; corruption in the middle of the log exits with code 4.',
     )
     .option('--from-lsn <lsn>', 'start at this LSN (must be an mtr boundary) instead of the checkpoint')
     .option('--to-lsn <lsn>', 'stop before the first mtr starting at or after this LSN')
