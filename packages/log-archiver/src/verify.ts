@@ -137,9 +137,8 @@ export async function verifyArchive(dir: string, opts: VerifyOptions = {}): Prom
       framer.breakAt(seg.startLsn);
     } else {
       if (framer.nextLsn !== seg.startLsn) framer.breakAt(seg.startLsn);
-      const before = problems.length;
       framer.push(seg, payload);
-      if (problems.length === before) addRange(good, seg.startLsn, seg.endLsn);
+      addRange(good, seg.startLsn, seg.endLsn);
       samples.push(...seg.header.samples);
     }
     opts.onProgress?.({ segmentsDone: i + 1, segments: archive.segments.length, bytesDone, bytes: totalBytes, lsn: seg.endLsn });
@@ -238,7 +237,7 @@ class StreamFramer {
       locate: (lsn: Lsn) => this.locate(lsn),
     },
   });
-  /** After a bad mtr, framing stops until the next range begins. */
+  /** After a bad mtr, framing resumes at the next segment (the archiver starts every segment at an mtr). */
   private broken = false;
 
   constructor(private readonly problems: VerifyProblem[]) {}
@@ -252,13 +251,14 @@ class StreamFramer {
 
   breakAt(lsn: Lsn): void {
     if (this.nextLsn !== undefined && this.carry.length > 0 && !this.broken) {
-      const from = this.nextLsn;
+      const to = this.nextLsn;
+      const from = to - BigInt(this.carry.length);
       this.problems.push({
         kind: 'truncated',
         from,
-        to: from + BigInt(this.carry.length),
+        to,
         file: this.carryFile,
-        message: `the log ends inside an mtr: ${this.carry.length} bytes at LSN ${formatLsn(from)} do not complete an mtr before LSN ${formatLsn(from + BigInt(this.carry.length))}`,
+        message: `the log ends inside an mtr: ${this.carry.length} bytes at LSN ${formatLsn(from)} do not complete an mtr before LSN ${formatLsn(to)}`,
       });
     }
     this.carry = new Uint8Array(0);
@@ -269,8 +269,8 @@ class StreamFramer {
   push(seg: SegmentInfo, payload: Uint8Array): void {
     this.seg = seg;
     if (this.broken) {
-      this.nextLsn = seg.endLsn;
-      return;
+      this.broken = false;
+      this.carry = new Uint8Array(0);
     }
     let buf = payload;
     let base = seg.startLsn;
