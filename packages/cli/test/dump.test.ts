@@ -31,7 +31,7 @@ for (const f of FIXTURES) {
     t.is(got.summary.endLsn, f.serverLsn(meta), 'end LSN = the server LSN recorded when the fixture was made');
     const expectedFile = join(dir, 'dump-stats.expected.json');
     if (process.env['UPDATE_GOLDEN']) writeFileSync(expectedFile, JSON.stringify(got, null, 2) + '\n');
-    t.deepEqual(got, JSON.parse(readFileSync(expectedFile, 'utf8')));
+    t.deepEqual(got, JSON.parse(readFileSync(expectedFile, 'utf8')), 'if the fixture was remade on purpose: UPDATE_GOLDEN=1 npx ava dist/test/dump.test.js');
   });
 }
 
