@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32c, memoryFile, openCircularLog, readMtrBatches, RecordReader, WRITE } from '@ibarchive/parser';
+import { crc32c, encodeCheckpointBlock, encodeLogHeader, memoryFile, openCircularLog, readMtrBatches, RecordReader, WRITE } from '@ibarchive/parser';
 import { ROOT, runCli, spawnCli } from './dump-helpers.js';
 
 /**
@@ -152,6 +152,16 @@ test('bad input: one-line errors and exit codes', async (t) => {
   r = spawnCli(['dump', await tmp('ib_logfile0', mysql)]);
   t.is(r.code, 3);
   t.regex(r.stderr, /^ibarchive: MySQL redo log \(format 4, MySQL 8\.0 before 8\.0\.30/);
+
+  // a log that ends before the FILE_CHECKPOINT its checkpoint block points at
+  const short = new Uint8Array(12288 + 4096);
+  short.set(encodeLogHeader({ firstLsn: 12288n, creator: 'MariaDB 10.11.19' }));
+  short.set(encodeCheckpointBlock(12288n, 20000n), 4096);
+  short.set([0xfa, 0, 0, 0, 0, 0, 0, 0, 0, 0x30, 0x00, 1], 12288);
+  new DataView(short.buffer).setUint32(12288 + 12, crc32c(short.subarray(12288, 12288 + 11)));
+  r = spawnCli(['dump', await tmp('ib_logfile0', short)]);
+  t.is(r.code, 4, r.stderr);
+  t.regex(r.stderr, /^ibarchive: log ends before the FILE_CHECKPOINT of its latest checkpoint \(LSN 20000\) at LSN 12304 \(.*ib_logfile0, offset 0x3010\)\n$/);
 
   // wrong path
   r = spawnCli(['dump', '/nonexistent/ib_logfile0']);

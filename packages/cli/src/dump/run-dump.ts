@@ -99,7 +99,7 @@ export async function runDump(
     const cp = opened.checkpoint;
     if (cp && options.fromLsn === undefined && options.toLsn === undefined && summary.endLsn < cp.endLsn) {
       throw new CorruptLogError(
-        `log ends at LSN ${formatLsn(summary.endLsn)}, before the FILE_CHECKPOINT of the latest checkpoint at LSN ${formatLsn(cp.endLsn)}`,
+        `log ends before the FILE_CHECKPOINT of its latest checkpoint (LSN ${formatLsn(cp.endLsn)})`,
         { lsn: summary.endLsn, file: summary.endFile, offset: summary.endOffset },
       );
     }
