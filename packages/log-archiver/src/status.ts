@@ -37,6 +37,8 @@ export interface ArchiverStatusFile {
 export class ArchiverStatusWriter {
   private s: ArchiverStatusFile;
   private lastWrite = 0;
+  /** The segment sink rewrites status.json (without these fields) right after a 'segment' event: write again at the next event. */
+  private rewriteNext = false;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
@@ -77,7 +79,7 @@ export class ArchiverStatusWriter {
       case 'segment':
         this.s.lastSegment = e.file;
         this.s.durableLsn = e.endLsn;
-        force = true;
+        this.rewriteNext = true;
         break;
       case 'progress':
         Object.assign(this.s, {
@@ -104,6 +106,10 @@ export class ArchiverStatusWriter {
         break;
       default:
         return;
+    }
+    if (e.type !== 'segment' && this.rewriteNext) {
+      this.rewriteNext = false;
+      force = true;
     }
     const t = this.now();
     if (!force && t - this.lastWrite < 1000) return;
