@@ -85,6 +85,19 @@ test('expire keeps what a kept backup needs (it still restores), removes only a 
     await r.stop();
   }
 
+  // --older-than looks at each segment's newest time sample.
+  const young = jsonOut(await cli(['expire', '--archive-dir', archive, '--older-than', '1h', '--dry-run', '--json']));
+  t.deepEqual(young['removed'], []);
+  await new Promise((r) => setTimeout(r, 1100));
+  const cutoff = Date.now() - 1000;
+  const old = jsonOut(await cli(['expire', '--archive-dir', archive, '--older-than', '1s', '--dry-run', '--json']));
+  t.is(old['removed'].length, a1.segments.length - 1, 'all but the newest segment are over a second old');
+  t.deepEqual(old['limits'], ['the newest segment is never removed (a running archiver continues its hash chain from it)']);
+  t.true(a1.segments.slice(0, -1).every((s) => s.header.samples.every((x) => x.timeMs < cutoff)));
+  const bad = await cli(['expire', '--archive-dir', archive, '--older-than', '7 days']);
+  t.is(bad.code, 2);
+  t.regex(bad.text, /--older-than: not a duration: 7 days \(examples: 7d, 12h, 1d12h, 30m\)/);
+
   // Without kept backups, everything may go except the newest segment.
   const all = await cli(['expire', '--archive-dir', archive, '--before-lsn', formatLsn(a1.endLsn + 1n)]);
   t.is(all.code, 0, all.text);
