@@ -191,6 +191,7 @@ export async function* readMtrBatches(
       yield { kind: 'batch', bytes, lsn, count, starts, recordsEnds, ends };
       lsn += BigInt(pos);
       want = batchBytes;
+      rereadOnce = false;
       if (stop === undefined) continue;
     }
     if (stop === undefined && pos < bytes.length && scan.kind === 'end') {
