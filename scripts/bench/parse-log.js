@@ -17,6 +17,7 @@ export async function benchLog(root) {
   const metaFile = join(cache, 'parse-ib_logfile0.json');
   if (existsSync(file) && existsSync(metaFile)) return { file, ...JSON.parse(readFileSync(metaFile, 'utf8')) };
   mkdirSync(cache, { recursive: true });
+  process.env.IBARCHIVE_NO_TEMPLATE = '1'; // do not keep a 512 MiB template data directory in the harness cache
   const { startServer } = await import(join(root, 'scripts/harness/dist/src/index.js'));
   console.log('building the benchmark log (once): mariadbd with a 512M log + sysbench oltp_write_only ...');
   const srv = await startServer({
