@@ -56,7 +56,7 @@ export interface DumpSummary {
 
 const REASONS: Record<string, string> = {
   zero: 'end of log: 0x00/0x01 where the next mtr would start',
-  seqbit: 'end of log: the next mtr has the sequence bit of the previous pass',
+  seqbit: 'end of log: the next mtr has the sequence bit of another pass over the ring',
   checksum: 'end of log: the next mtr fails its checksum (nothing valid follows)',
   length: 'end of log: the next mtr has an invalid length',
   eof: 'end of the available log bytes',
