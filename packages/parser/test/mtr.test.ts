@@ -220,3 +220,33 @@ test('a torn read (bad mtr then valid ones) is read again before it is called co
   reads = -1000; // always torn: corruption
   await t.throwsAsync(drain(src, 0n), { instanceOf: ChecksumMismatchError });
 });
+
+test('MtrStream over a ring with the sequence bit of a CircularLog decodes across the pass boundary', async (t) => {
+  const recs = sampleMtrs(50, 13);
+  const total = recs.reduce((n, r) => n + r.length + 5, 0);
+  const capacity = total + 300;
+  for (const shift of [1, 97, Math.floor(total / 2), total - 3]) {
+    const startLsn = 30000n + 2n * BigInt(capacity) + BigInt(capacity - shift);
+    const { file, endLsn } = circularLog({ firstLsn: 30000n, capacity, startLsn, records: recs });
+    const log = await openCircularLog(memoryFile('ib_logfile0', file));
+    const window = await log.read(startLsn, capacity);
+    for (const chunk of [1, 7, 64, 1000]) {
+      const s = new MtrStream(startLsn, log);
+      let n = 0;
+      let last;
+      for (let at = 0; at < window.length && last === undefined; at += chunk) {
+        s.push(window.subarray(at, at + chunk));
+        for (let r = s.next(); r.kind !== 'need-more'; r = s.next()) {
+          if (r.kind === 'end') {
+            last = r.reason;
+            break;
+          }
+          n++;
+        }
+      }
+      t.is(n, 50, `shift ${shift} chunk ${chunk}`);
+      t.is(last, 'zero');
+      t.is(s.nextLsn, endLsn);
+    }
+  }
+});
