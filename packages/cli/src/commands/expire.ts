@@ -36,13 +36,13 @@ addCommand((program, io) => {
   program
     .command('expire')
     .description(
-      'Remove old log from an archive: only ever a prefix (the oldest files), cut at segment boundaries,\n' +
-        'never what a kept backup needs to be rolled forward to now, never the newest segment. A file goes only\n' +
-        'if every criterion given allows it; with only --keep-backups, everything older than the oldest kept\n' +
-        'backup\'s checkpoint goes. Prints what goes and which restore points become unreachable. Safe while\n' +
-        'an archiver runs: files are renamed away (atomically) oldest first, then unlinked, so a crash leaves\n' +
-        'a prefix removed, never a hole. The archive\'s start is derived from its first remaining file;\n' +
-        'expired.json records the cut and the hash of the last removed segment so that verify can still check\n' +
+      'Remove old log from an archive: only ever a prefix (the oldest files), cut at segment boundaries, ' +
+        'never what a kept backup needs to be rolled forward to now, never the newest segment. A file goes only ' +
+        'if every criterion given allows it; with only --keep-backups, everything older than the oldest kept ' +
+        'backup\'s checkpoint goes. Prints what goes and which restore points become unreachable. Safe while ' +
+        'an archiver runs: files are renamed away (atomically) oldest first, then unlinked, so a crash leaves ' +
+        'a prefix removed, never a hole. The archive\'s start is derived from its first remaining file; ' +
+        'expired.json records the cut and the hash of the last removed segment so that verify can still check ' +
         'the hash chain. Refuses (exit 6, nothing removed) if --before-lsn would cut into a kept backup\'s log.',
     )
     .requiredOption('--archive-dir <dir>', 'the archive directory')

@@ -48,14 +48,14 @@ addCommand((program, io) => {
   program
     .command('find')
     .description(
-      'List tablespace events in the archived log: FILE_CREATE, FILE_DELETE and FILE_RENAME records, with\n' +
-        'their LSN, the time (estimated by interpolating the archive\'s time samples), the file names, and the\n' +
-        'LSN to pass to prepare --to-archived-lsn to land just before the event (the start of the mtr that\n' +
-        'holds it; for a delete, the start of the mtr that committed the drop, found from the undo log).\n' +
-        'Answers "when was this table dropped or renamed?". What MariaDB 10.11 logs: DROP TABLE is one\n' +
-        'FILE_DELETE in its own mtr right after the mtr that commits the drop (so restoring to the FILE_DELETE\n' +
-        'itself would leave the table dropped); RENAME TABLE a FILE_RENAME; TRUNCATE is\n' +
-        'rename to #sql-ibN + create + delete of #sql-ibN; an ALTER TABLE rebuild creates #sql-alter-*, renames\n' +
+      'List tablespace events in the archived log: FILE_CREATE, FILE_DELETE and FILE_RENAME records, with ' +
+        'their LSN, the time (estimated by interpolating the archive\'s time samples), the file names, and the ' +
+        'LSN to pass to prepare --to-archived-lsn to land just before the event (the start of the mtr that ' +
+        'holds it; for a delete, the start of the mtr that committed the drop, found from the undo log). ' +
+        'Answers "when was this table dropped or renamed?". What MariaDB 10.11 logs: DROP TABLE is one ' +
+        'FILE_DELETE in its own mtr right after the mtr that commits the drop (so restoring to the FILE_DELETE ' +
+        'itself would leave the table dropped); RENAME TABLE a FILE_RENAME; TRUNCATE is ' +
+        'rename to #sql-ibN + create + delete of #sql-ibN; an ALTER TABLE rebuild creates #sql-alter-*, renames ' +
         'the old file away and the new one into place, and deletes the old.',
     )
     .requiredOption('--archive-dir <dir>', 'the archive directory')

@@ -70,11 +70,11 @@ addCommand((program, io) => {
   program
     .command('status')
     .description(
-      'Summarise an archive without reading payloads: the restorable window (earliest and latest LSN and time\n' +
-        'of the contiguous range reaching the end), segments, size on disk and compression ratio, gaps, when log\n' +
-        'was last archived, and the archiver: running (its status file is fresh and its pid alive), stale (alive\n' +
-        'but not updating: hung?) or stopped, with its lag behind the server and the headroom left before the\n' +
-        'server overwrites unarchived log. --metrics-file writes the same as Prometheus text for node_exporter\'s\n' +
+      'Summarise an archive without reading payloads: the restorable window (earliest and latest LSN and time ' +
+        'of the contiguous range reaching the end), segments, size on disk and compression ratio, gaps, when log ' +
+        'was last archived, and the archiver: running (its status file is fresh and its pid alive), stale (alive ' +
+        'but not updating: hung?) or stopped, with its lag behind the server and the headroom left before the ' +
+        'server overwrites unarchived log. --metrics-file writes the same as Prometheus text for node_exporter\'s ' +
         'textfile collector (atomically: temp file + rename). Use verify to check the content.',
     )
     .requiredOption('--archive-dir <dir>', 'the archive directory')

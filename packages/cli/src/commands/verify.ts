@@ -91,11 +91,11 @@ addCommand((program, io) => {
   program
     .command('verify')
     .description(
-      'Read every byte of an archive and check it: each segment file (header CRC, size, decompression,\n' +
-        'payload CRC-32C), the SHA-256 hash chain between segments, and the log itself (every mtr\'s CRC-32C\n' +
-        'and every record, framed across segment boundaries). Reports the verified coverage as LSN ranges and\n' +
-        'every gap: overruns recorded by the archiver, missing segments, damaged segments. With --target-dir,\n' +
-        'also answers whether that base backup can be restored, to which latest LSN and time, and whether the\n' +
+      'Read every byte of an archive and check it: each segment file (header CRC, size, decompression, ' +
+        'payload CRC-32C), the SHA-256 hash chain between segments, and the log itself (every mtr\'s CRC-32C ' +
+        'and every record, framed across segment boundaries). Reports the verified coverage as LSN ranges and ' +
+        'every gap: overruns recorded by the archiver, missing segments, damaged segments. With --target-dir, ' +
+        'also answers whether that base backup can be restored, to which latest LSN and time, and whether the ' +
         'target (--to-archived-lsn or --to-time) is reachable. Exit code 1 if anything is wrong.',
     )
     .requiredOption('--archive-dir <dir>', 'the archive directory')
@@ -106,7 +106,13 @@ addCommand((program, io) => {
     .option('--json', 'print one JSON object (coverage, problems, restore answer); no progress')
     .addHelpText(
       'after',
-      '\nExamples:\n' +
+      '\nTimes: without a zone, a time is local time of the machine running ibarchive (the TZ environment\n' +
+        'variable); ISO 8601 with Z or +HH:MM / -HH:MM is that offset. Samples in the archive are UTC.\n' +
+        'A time is resolved to the greatest LSN the archiver had archived at or before it (snapped down to an\n' +
+        'mtr end): never a change made after it. A time outside the archive\'s samples is an error (exit 5).\n' +
+        '\nExit codes here: 0 all checks passed; 1 a problem was found (the report names each LSN range);\n' +
+        '5 --to-time outside the archive; 3/4 the archive cannot be opened at all.\n' +
+        '\nExamples:\n' +
         '  ibarchive verify --archive-dir /srv/redo-archive\n' +
         "  ibarchive verify --archive-dir /srv/redo-archive --target-dir /backups/full --to-time '2026-11-21 14:05:00' --explain\n" +
         '  ibarchive verify --archive-dir /srv/redo-archive --json | jq .coverage',
