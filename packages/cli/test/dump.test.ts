@@ -115,16 +115,44 @@ test('bad input: one-line errors and exit codes', async (t) => {
   t.is(r.code, 4, r.stderr);
   t.regex(r.stderr, new RegExp(`^ibarchive: checksum mismatch in mtr at LSN ${mid.lsn} \\(.*ib_logfile0, offset 0x${mid.start.toString(16)}\\): expected [0-9a-f]{8}, got [0-9a-f]{8}\\n$`));
 
-  // a bad CRC in the very last mtr: the end of the log, not an error
-  const last = mtrs.at(-1)!;
-  const tail = bytes.slice();
-  tail[last.end - 1]! ^= 1;
+  // a bad CRC in the very last mtr of a server log: the end of the log (a torn last write), not an error
+  const server = new Uint8Array(readFileSync(join(ROOT, 'testdata', 'server-fresh', 'ib_logfile0')));
+  const slog = await openCircularLog(memoryFile('ib_logfile0', server));
+  let lastLsn = 0n;
+  let serverMtrs = 0;
+  let serverEnd = 0n;
+  for await (const b of readMtrBatches(slog, slog.checkpoints.latest.checkpointLsn)) {
+    if (b.kind === 'end') {
+      serverEnd = b.endLsn;
+      break;
+    }
+    serverMtrs += b.count;
+    lastLsn = b.lsn + BigInt(b.starts[b.count - 1]!);
+  }
+  const tail = server.slice();
+  tail[slog.locate(serverEnd - 1n).offset]! ^= 1;
   r = spawnCli(['dump', await tmp('ib_logfile0', tail), '--stats', '--json']);
   t.is(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout) as { summary: { endLsn: string; endReason: string; mtrs: number } };
   t.is(s.summary.endReason, 'checksum');
-  t.is(s.summary.endLsn, String(last.lsn));
-  t.is(s.summary.mtrs, mtrs.length - 1);
+  t.is(s.summary.endLsn, String(lastLsn));
+  t.is(s.summary.mtrs, serverMtrs - 1);
+
+  // the same in a backup log, which mariadb-backup writes only from validated mtrs and never pads: corruption
+  const last = mtrs.at(-1)!;
+  const btail = bytes.slice();
+  btail[last.end - 1]! ^= 1;
+  r = spawnCli(['dump', await tmp('ib_logfile0', btail), '--stats', '--json']);
+  t.is(r.code, 4, r.stderr);
+  t.is(r.stderr.split('\n')[0]!.replace(/\(\/[^ ]*ib_logfile0/, '(ib_logfile0'),
+    `ibarchive: log ends 11 bytes before the end of what the backup log holds (LSN 4831623) at LSN ${last.lsn} (ib_logfile0, offset 0x${last.start.toString(16)})`);
+
+  // a zeroed first byte mid-log looks like an end of log to the framing, but a backup log must run to its last byte
+  const cut = bytes.slice();
+  cut[mid.start] = 0;
+  r = spawnCli(['dump', await tmp('ib_logfile0', cut), '--stats']);
+  t.is(r.code, 4, r.stderr);
+  t.regex(r.stderr, new RegExp(`^ibarchive: log ends \\d+ bytes before the end of what the backup log holds \\(LSN 4831623\\) at LSN ${mid.lsn} \\(.*ib_logfile0, offset 0x${mid.start.toString(16)}\\)\\n$`));
 
   // truncated file
   r = spawnCli(['dump', await tmp('ib_logfile0', bytes.subarray(0, 8000))]);

@@ -1,5 +1,6 @@
-import { openLogPath } from '@ibarchive/log-archiver';
+import { type OpenedLog, openLogPath } from '@ibarchive/log-archiver';
 import {
+  type CircularLog,
   CorruptLogError,
   EXTENDED,
   formatLsn,
@@ -11,6 +12,20 @@ import {
   validateExtended,
 } from '@ibarchive/parser';
 import { DumpStats, type DumpSummary } from './stats.js';
+
+/**
+ * Where a complete log must end: an archive or segment at the end of its
+ * archived range; a mariadb-backup log (not padded, never wrapped) at the
+ * last byte of its file. Server logs: unknown (found by decoding).
+ */
+function expectedEndLsn(opened: OpenedLog): Lsn | undefined {
+  if (opened.endLsn !== undefined) return opened.endLsn;
+  if ((opened.kind === 'backup-dir' || opened.kind === 'backup-log') && opened.header) {
+    const log = opened.source as CircularLog;
+    return opened.header.firstLsn + BigInt(log.capacity);
+  }
+  return undefined;
+}
 
 /** Typed options of `ibarchive dump`. */
 export interface DumpOptions {
@@ -100,6 +115,13 @@ export async function runDump(
     if (cp && options.fromLsn === undefined && options.toLsn === undefined && summary.endLsn < cp.endLsn) {
       throw new CorruptLogError(
         `log ends before the FILE_CHECKPOINT of its latest checkpoint (LSN ${formatLsn(cp.endLsn)})`,
+        { lsn: summary.endLsn, file: summary.endFile, offset: summary.endOffset },
+      );
+    }
+    const expectedEnd = expectedEndLsn(opened);
+    if (expectedEnd !== undefined && options.toLsn === undefined && summary.endLsn < expectedEnd) {
+      throw new CorruptLogError(
+        `log ends ${formatLsn(expectedEnd - summary.endLsn)} bytes before the end of what ${opened.kind === 'archive' || opened.kind === 'segment' ? 'was archived' : 'the backup log holds'} (LSN ${formatLsn(expectedEnd)})`,
         { lsn: summary.endLsn, file: summary.endFile, offset: summary.endOffset },
       );
     }
