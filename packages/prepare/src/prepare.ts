@@ -188,7 +188,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
         (feed.end ? ` (${feed.end.file}, offset 0x${feed.end.offset.toString(16)}: ${feed.end.reason})` : ''),
     );
   }
-  if (base.kind === 'mariadb-backup' && base.baseEndLsn !== undefined && available < base.baseEndLsn) {
+  if (base.kind === 'mariadb-backup' && base.baseEndLsn !== undefined && feed.end?.reason !== 'to-lsn' && available < base.baseEndLsn && (opts.toLsn === undefined || opts.toLsn > available)) {
     throw new LogGapError(
       `the log available ends at LSN ${formatLsn(available)}, before the end of the backup's own log (${formatLsn(base.baseEndLsn)})`,
     );
@@ -197,6 +197,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   // New tablespaces must not bring unsupported formats either.
   for (const k of [first.knowledge, rest.knowledge]) {
     for (const [id, flags] of k.fspFlags) {
+      if (first.knowledge.deleted.has(id) || rest.knowledge.deleted.has(id)) continue;
       const why = unsupportedFlags(flags);
       if (why) throw new RefusedError(`${describeTablespace(k.names.get(id)?.replace(/^\.\//, '') ?? `space ${id}`)} is ${why}; prepare does not support it`);
     }

@@ -20,7 +20,7 @@ import { comparePreparedDirs, describeDifference, Planner, readStitched, scanTab
 import { layoutAfterDdl, listFiles } from '../src/backup-ddl.js';
 import { PAGE_FREED } from '../src/record-store.js';
 import { openLogPath } from '@ibarchive/log-archiver';
-import { copyDir, prepareDir } from './helpers.js';
+import { copyDir, hashTree, prepareDir } from './helpers.js';
 
 /**
  * A server with an 8 MiB circular log, archived by the log-archiver while a
@@ -148,6 +148,40 @@ test.serial('restore points after the log wrapped many times, from the archive',
     await verify(t, dir, point);
   }
 });
+
+test.serial('targets inside the backup window: refused when a copied page is newer, else a sound server', async (t) => {
+  const startLsn = await backupStart();
+  let refused = 0;
+  for (const f of [1n, 2n, 3n]) {
+    const target = startLsn + ((backupEnd - startLsn) * f) / 4n;
+    const dir = join(work, `window-${f}`);
+    await copyDir(base, dir);
+    const before = await hashTree(dir);
+    try {
+      await prepareDir(dir, [archive], { toLsn: target });
+    } catch (e) {
+      t.regex((e as Error).message, /page \d+ has LSN \d+, newer than the target LSN \d+: the base cannot be prepared to that point/);
+      t.deepEqual(await hashTree(dir), before, 'nothing changed');
+      refused++;
+      continue;
+    }
+    const srv = await startServerOn(dir);
+    try {
+      const existing = tables.filter((x) => !x.includes('ddl_'));
+      for (const [table, msg] of Object.entries(await srv.checkTables(existing))) t.is(msg, 'OK', table);
+      t.deepEqual(srv.errorLines(), []);
+    } finally {
+      await srv.stop({ keepFiles: true });
+    }
+  }
+  t.log(`${refused} of 3 targets inside the backup window refused`);
+});
+
+/** Checkpoint LSN the backup starts at (its ib_logfile0 checkpoint block 1). */
+async function backupStart(): Promise<bigint> {
+  const head = await readFile(join(base, 'ib_logfile0'));
+  return head.readBigUInt64BE(4096);
+}
 
 test.serial('a small --use-memory (many batches) gives the same files as one batch', async (t) => {
   const point = laterPoints()[laterPoints().length - 1]!;

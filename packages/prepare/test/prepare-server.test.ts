@@ -1,5 +1,5 @@
 import test from 'ava';
-import { copyFile, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -154,4 +154,27 @@ test.serial('differential: the backup prepared by mariadb-backup and by ibarchiv
   await prepareDir(ours, []);
   const diffs = await comparePreparedDirs(ours, theirs);
   t.deepEqual(diffs.map(describeDifference), []);
+});
+
+test.serial('a base page newer than the target is refused, naming file and page, nothing changed', async (t) => {
+  const dir = join(work, 'newer-page');
+  await copyDir(base, dir);
+  // A target inside the backup window (between its checkpoint and the end of its log).
+  const cp = await readFile(join(dir, 'xtrabackup_checkpoints'), 'utf8');
+  const lastLsn = BigInt(/last_lsn = (\d+)/.exec(cp)![1]!);
+  const startLsn = (await readFile(join(dir, 'ib_logfile0'))).readBigUInt64BE(4096);
+  const target = startLsn + (lastLsn - startLsn) / 2n;
+  // Page 7 of ibdata1 as if copied after the target.
+  const fh = await open(join(dir, 'ibdata1'), 'r+');
+  const lsn = Buffer.alloc(8);
+  lsn.writeBigUInt64BE(target + 1000n);
+  await fh.write(lsn, 0, 8, 7 * 16384 + 16);
+  await fh.close();
+  const before = await hashTree(dir);
+  const e = await t.throwsAsync(prepareDir(dir, [serverLog], { toLsn: target }));
+  const m = /^ibdata1 page 7 has LSN (\d+), newer than the target LSN (\d+): the base cannot be prepared to that point$/.exec(e!.message);
+  t.truthy(m, e!.message);
+  t.is(BigInt(m![1]!), target + 1000n);
+  t.true(BigInt(m![2]!) <= target);
+  t.deepEqual(await hashTree(dir), before);
 });
