@@ -13,7 +13,7 @@ async function restoreTo(t: { teardown(fn: () => unknown): void }, backup: strin
   return s;
 }
 
-test('find reports DROP TABLE, RENAME and TRUNCATE; restoring to the LSN it gives brings the dropped table back', async (t) => {
+test('find reports DROP TABLE, RENAME and TRUNCATE; restoring to the LSN it gives brings a dropped table back and undoes a TRUNCATE', async (t) => {
   const work = await tempDir(t);
   const archive = join(work, 'archive');
   const backup = join(work, 'backup');
@@ -34,6 +34,8 @@ test('find reports DROP TABLE, RENAME and TRUNCATE; restoring to the LSN it give
   await srv.exec('DROP TABLE shop.orders');
   const lsnAfterDrop = await srv.lsn();
   await srv.exec("INSERT INTO shop.log (msg) VALUES ('after the drop'); RENAME TABLE shop.tmp TO shop.tmp2; TRUNCATE TABLE shop.tmp2");
+  const logBeforeTruncate = await srv.checksums(['shop.log']);
+  await srv.exec("TRUNCATE TABLE shop.log; INSERT INTO shop.log (msg) VALUES ('after the truncate')");
   await f.waitDurable(await srv.lsn());
   await f.stop();
 
@@ -63,6 +65,8 @@ test('find reports DROP TABLE, RENAME and TRUNCATE; restoring to the LSN it give
   const other = await cli(['find', '--archive-dir', archive, '--table', 'shop/tmp2', '--json']);
   const seq = other.out.slice(0, -1).map((l) => JSON.parse(l) as Record<string, any>);
   t.deepEqual(seq.map((e) => e['event']), ['rename', 'rename', 'create']);
+  t.deepEqual(seq.map((e) => e['restoreBeforeBasis']), ['mtr', 'ddl-start', 'ddl-start']);
+  t.is(seq[2]!['restoreBeforeLsn'], seq[1]!['mtrStartLsn'], 'the create of the new tmp2 restores to the start of its TRUNCATE');
   t.is(seq[0]!['name'], './shop/tmp.ibd');
   t.is(seq[0]!['newName'], './shop/tmp2.ibd');
   t.regex(seq[1]!['newName'], /^\.\/shop\/#sql-ib\d+\.ibd$/);
@@ -78,4 +82,12 @@ test('find reports DROP TABLE, RENAME and TRUNCATE; restoring to the LSN it give
   const late = await restoreTo(t, backup, archive, join(work, 'at-delete'), BigInt(drop['mtrStartLsn']));
   await t.throwsAsync(late.query('SELECT COUNT(*) FROM shop.orders'), { message: /doesn't exist in engine|doesn't exist/ });
   await late.stop();
+
+  // A TRUNCATE is rename + create + delete: every event of it restores to the start of the statement.
+  const tr = (await cli(['find', '--archive-dir', archive, '--table', 'shop/log', '--json'])).out.slice(0, -1).map((l) => JSON.parse(l) as Record<string, any>);
+  t.deepEqual(tr.map((e) => [e['event'], e['restoreBeforeBasis']]), [['create', 'mtr'], ['rename', 'ddl-start'], ['create', 'ddl-start']]);
+  const truncated = await restoreTo(t, backup, archive, join(work, 'before-truncate'), BigInt(tr[1]!['restoreBeforeLsn']));
+  t.deepEqual(await truncated.checksums(['shop.log']), logBeforeTruncate);
+  t.deepEqual(truncated.errorLines(), []);
+  await truncated.stop();
 });

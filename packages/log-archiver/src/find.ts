@@ -50,11 +50,12 @@ export interface FileEvent {
   /**
    * prepare --to-archived-lsn this to land just before the event: for a
    * delete whose dropping transaction's commit was found, the start of the
-   * commit mtr; otherwise mtrStartLsn.
+   * commit mtr; for an event of a TRUNCATE or table-rebuilding ALTER, the
+   * start of that statement's first file event; otherwise mtrStartLsn.
    */
   restoreBeforeLsn: Lsn;
-  /** How restoreBeforeLsn was chosen. */
-  restoreBeforeBasis: 'commit' | 'mtr';
+  /** How restoreBeforeLsn was chosen: the drop's commit, the first mtr of a TRUNCATE/ALTER, or the record's own mtr. */
+  restoreBeforeBasis: 'commit' | 'ddl-start' | 'mtr';
   /** End LSN of that mtr: the first state that includes the event. */
   mtrEndLsn: Lsn;
   /** When it happened, interpolated from the archive's time samples (an estimate). */
@@ -118,10 +119,9 @@ export async function findFileEvents(archive: Archive, opts: FindOptions = {}): 
         reader.reset(b.bytes, b.starts[i]!, b.recordsEnds[i]!, start, end);
         while (reader.next()) {
           const kind = KIND[reader.type];
-          if (kind === undefined || (opts.kinds && !opts.kinds.includes(kind))) continue;
+          if (kind === undefined) continue;
           const name = reader.fileName();
           const newName = kind === 'rename' ? reader.newFileName() : undefined;
-          if (opts.table && !matchesTable(name, opts.table) && !(newName && matchesTable(newName, opts.table))) continue;
           const lsn = reader.lsn;
           events.push({
             kind,
@@ -141,15 +141,109 @@ export async function findFileEvents(archive: Archive, opts: FindOptions = {}): 
     }
     searched.push({ from, to: reached });
   }
-  for (const e of events) {
-    if (e.kind !== 'delete') continue;
+  groupDdl(events);
+  const wanted = events.filter(
+    (e) =>
+      (!opts.kinds || opts.kinds.includes(e.kind)) &&
+      (!opts.table || matchesTable(e.name, opts.table) || (e.newName !== undefined && matchesTable(e.newName, opts.table))),
+  );
+  for (const e of wanted) {
+    if (e.kind !== 'delete' || e.restoreBeforeBasis !== 'mtr') continue;
     const commit = await findDropCommit(archive, e);
     if (commit !== undefined) {
       e.restoreBeforeLsn = commit;
       e.restoreBeforeBasis = 'commit';
     }
   }
-  return { events, searched, mtrs };
+  return { events: wanted, searched, mtrs };
+}
+
+const isTemp = (name: string) => /(^|\/)#sql/i.test(name);
+
+/**
+ * Links the file events of one DDL statement that works through temporary
+ * `#sql*` files (TRUNCATE, table-rebuilding ALTER): a rename of t to a #sql
+ * name, the create of t or the rename of another #sql file to t that
+ * follows, and the delete of the #sql file. A restore point inside such a
+ * statement is not a consistent state (the server's DDL log, not the redo
+ * log, finishes it), so every event of the group gets the start of its first
+ * mtr as restoreBeforeLsn.
+ */
+function groupDdl(events: FileEvent[]): void {
+  interface Group {
+    members: FileEvent[];
+    tmp: Set<string>;
+    moved: Set<string>;
+  }
+  const byTmp = new Map<string, Group>();
+  const byMoved = new Map<string, Group>();
+  const all = new Set<Group>();
+  const open = (e: FileEvent): Group => {
+    const g: Group = { members: [e], tmp: new Set(), moved: new Set() };
+    all.add(g);
+    return g;
+  };
+  const merge = (a: Group, b: Group): Group => {
+    if (a === b) return a;
+    for (const m of b.members) a.members.push(m);
+    for (const n of b.tmp) (a.tmp.add(n), byTmp.set(n, a));
+    for (const n of b.moved) (a.moved.add(n), byMoved.set(n, a));
+    all.delete(b);
+    return a;
+  };
+  const closeIfDone = (g: Group) => {
+    if (g.tmp.size > 0) return;
+    for (const n of g.moved) if (byMoved.get(n) === g) byMoved.delete(n);
+  };
+  for (const e of events) {
+    if (e.kind === 'create') {
+      if (isTemp(e.name)) {
+        const g = open(e);
+        g.tmp.add(e.name);
+        byTmp.set(e.name, g);
+      } else {
+        byMoved.get(e.name)?.members.push(e);
+      }
+    } else if (e.kind === 'rename') {
+      const to = e.newName!;
+      let g = isTemp(e.name) ? byTmp.get(e.name) : undefined;
+      if (g) {
+        g.members.push(e);
+        g.tmp.delete(e.name);
+        byTmp.delete(e.name);
+      } else if (isTemp(to)) {
+        g = byMoved.get(e.name) ?? open(e);
+        if (!g.members.includes(e)) g.members.push(e);
+        g.moved.add(e.name);
+        byMoved.set(e.name, g);
+      }
+      if (!g) continue;
+      if (isTemp(to)) {
+        g.tmp.add(to);
+        byTmp.set(to, g);
+      } else {
+        const other = byMoved.get(to);
+        if (other) g = merge(other, g);
+      }
+      closeIfDone(g);
+    } else {
+      const g = byTmp.get(e.name);
+      if (!g) continue;
+      g.members.push(e);
+      g.tmp.delete(e.name);
+      byTmp.delete(e.name);
+      closeIfDone(g);
+    }
+  }
+  for (const g of all) {
+    if (g.members.length < 2) continue;
+    let start = g.members[0]!.mtrStartLsn;
+    for (const m of g.members) if (m.mtrStartLsn < start) start = m.mtrStartLsn;
+    for (const m of g.members) {
+      m.restoreBeforeLsn = start;
+      m.restoreBeforeBasis = 'ddl-start';
+    }
+  }
 }
 
 /** Undo segment header state field: FIL_PAGE_DATA (38) + TRX_UNDO_PAGE_HDR_SIZE (18) + TRX_UNDO_STATE (0), 2 bytes. */

@@ -20,10 +20,16 @@ function lsnFlag(text: string | undefined, flag: string): Lsn | undefined {
   return v;
 }
 
+const BASIS: Record<FileEvent['restoreBeforeBasis'], string> = {
+  commit: ', the commit of the drop',
+  'ddl-start': ', the start of the TRUNCATE/ALTER it belongs to',
+  mtr: '',
+};
+
 function describe(e: FileEvent): string {
   const when = e.time ? `~${formatTime(e.time.timeMs)}` : 'time unknown (no later sample)';
   const what = e.kind === 'rename' ? `rename ${e.name} -> ${e.newName}` : `${e.kind} ${e.name}`;
-  return `LSN ${formatLsn(e.lsn)}  ${when}  space ${e.spaceId}  ${what}  (restore just before: --to-archived-lsn ${formatLsn(e.restoreBeforeLsn)}${e.restoreBeforeBasis === 'commit' ? ', the commit of the drop' : ''})`;
+  return `LSN ${formatLsn(e.lsn)}  ${when}  space ${e.spaceId}  ${what}  (restore just before: --to-archived-lsn ${formatLsn(e.restoreBeforeLsn)}${BASIS[e.restoreBeforeBasis]})`;
 }
 
 function eventJson(e: FileEvent): object {
@@ -51,7 +57,7 @@ addCommand((program, io) => {
       'List tablespace events in the archived log: FILE_CREATE, FILE_DELETE and FILE_RENAME records, with ' +
         'their LSN, the time (estimated by interpolating the archive\'s time samples), the file names, and the ' +
         'LSN to pass to prepare --to-archived-lsn to land just before the event (the start of the mtr that ' +
-        'holds it; for a delete, the start of the mtr that committed the drop, found from the undo log). ' +
+        'holds it; for a DROP, the start of the mtr that committed the drop, found from the undo log; for the events of a TRUNCATE or a table-rebuilding ALTER, the start of the statement\'s first file event, since a point inside it is not a consistent state). ' +
         'Answers "when was this table dropped or renamed?". What MariaDB 10.11 logs: DROP TABLE is one ' +
         'FILE_DELETE in its own mtr right after the mtr that commits the drop (so restoring to the FILE_DELETE ' +
         'itself would leave the table dropped); RENAME TABLE a FILE_RENAME; TRUNCATE is ' +
