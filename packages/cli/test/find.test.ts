@@ -24,7 +24,8 @@ test('find reports DROP TABLE, RENAME and TRUNCATE; restoring to the LSN it give
   await srv.exec(
     'CREATE DATABASE shop; CREATE TABLE shop.orders (id INT PRIMARY KEY, item VARCHAR(40)) ENGINE=InnoDB; ' +
       'CREATE TABLE shop.log (id INT AUTO_INCREMENT PRIMARY KEY, msg VARCHAR(40)) ENGINE=InnoDB; ' +
-      'CREATE TABLE shop.tmp (id INT PRIMARY KEY) ENGINE=InnoDB; INSERT INTO shop.tmp VALUES (1)',
+      'CREATE TABLE shop.tmp (id INT PRIMARY KEY) ENGINE=InnoDB; INSERT INTO shop.tmp VALUES (1); ' +
+      "CREATE TABLE shop.items (id INT PRIMARY KEY, name VARCHAR(20)) ENGINE=InnoDB; INSERT INTO shop.items VALUES (1, 'pen'), (2, 'ink')",
   );
   await srv.exec(`INSERT INTO shop.orders VALUES ${Array.from({ length: 300 }, (_, i) => `(${i}, 'item-${i}')`).join(',')}`);
   await srv.backup(backup);
@@ -36,6 +37,8 @@ test('find reports DROP TABLE, RENAME and TRUNCATE; restoring to the LSN it give
   await srv.exec("INSERT INTO shop.log (msg) VALUES ('after the drop'); RENAME TABLE shop.tmp TO shop.tmp2; TRUNCATE TABLE shop.tmp2");
   const logBeforeTruncate = await srv.checksums(['shop.log']);
   await srv.exec("TRUNCATE TABLE shop.log; INSERT INTO shop.log (msg) VALUES ('after the truncate')");
+  const itemsBeforeAlter = await srv.checksums(['shop.items']);
+  await srv.exec("ALTER TABLE shop.items ADD COLUMN price INT, ALGORITHM=COPY; UPDATE shop.items SET price = 3");
   await f.waitDurable(await srv.lsn());
   await f.stop();
 
@@ -90,4 +93,14 @@ test('find reports DROP TABLE, RENAME and TRUNCATE; restoring to the LSN it give
   t.deepEqual(await truncated.checksums(['shop.log']), logBeforeTruncate);
   t.deepEqual(truncated.errorLines(), []);
   await truncated.stop();
+
+  // A rebuilding ALTER: create #sql-alter, rename t away, rename #sql-alter to t, delete the old copy.
+  const al = (await cli(['find', '--archive-dir', archive, '--event', 'create', 'rename', 'delete', '--json'])).out.slice(0, -1).map((l) => JSON.parse(l) as Record<string, any>);
+  const alter = al.filter((e) => /#sql-(alter|backup)/.test(`${e['name']} ${e['newName']}`));
+  t.deepEqual(alter.map((e) => e['event']), ['create', 'rename', 'rename', 'delete']);
+  t.true(alter.every((e) => e['restoreBeforeBasis'] === 'ddl-start' && e['restoreBeforeLsn'] === alter[0]!['mtrStartLsn']));
+  const unaltered = await restoreTo(t, backup, archive, join(work, 'before-alter'), BigInt(alter[0]!['restoreBeforeLsn']));
+  t.deepEqual(await unaltered.checksums(['shop.items']), itemsBeforeAlter);
+  t.deepEqual(unaltered.errorLines(), []);
+  await unaltered.stop();
 });
