@@ -1,5 +1,5 @@
 export { type Lsn, formatLsn, formatOffset, parseLsn } from './lsn.js';
-export { crc32c, crc32cRange } from './crc32c.js';
+export { crc32c, crc32cRange, crc32cTable, nativeCrc32cAvailable } from './crc32c.js';
 export {
   type ErrorClass,
   type LogPosition,

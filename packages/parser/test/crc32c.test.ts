@@ -29,3 +29,13 @@ test('crc32c agrees with the crc-32 package on every length and offset up to 100
     }
   }
 });
+
+test('native and table CRC-32C agree on large ranges, with seeds and odd offsets', async (t) => {
+  const { crc32cRange, crc32cTable, nativeCrc32cAvailable } = await import('../src/index.js');
+  // The native package is an optional dependency of a supported platform; on linux-x64 it must load.
+  if (process.platform === 'linux' && process.arch === 'x64') t.true(nativeCrc32cAvailable);
+  const data = new Uint8Array(70000).map((_, i) => (i * 2654435761) >>> 24);
+  for (const [start, end, seed] of [[0, 16384, 0], [3, 16387, 0x12345678], [1, 2048 + 1, 7], [0, 70000, 0], [5, 2047 + 5, 1]] as const) {
+    t.is(crc32cRange(data, start, end, seed), crc32cTable(data, start, end, seed), `range ${start}..${end}`);
+  }
+});
