@@ -39,7 +39,9 @@ test('--to-time lands between a change made before the time and one made after; 
 
   await srv.exec("INSERT INTO tt.t VALUES (1, 'A')");
   const lsnA = await srv.lsn();
-  await sleep(1100); // the archiver samples at most once a second: one sample after A precedes T
+  // T follows a sample that covers A (the archiver samples at most once a second, later under load).
+  await waitFor(async () => archiveSamples(await openArchive(archive)).some((s) => s.lsn >= lsnA), 30_000, 'a sample covering A');
+  await sleep(50);
   const T = Date.now();
   await sleep(1200);
   const lsnBeforeB = await srv.lsn();
