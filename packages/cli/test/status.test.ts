@@ -1,13 +1,13 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openArchive } from '@ibarchive/log-archiver';
 import { formatLsn } from '@ibarchive/parser';
 import { startServer } from '@ibarchive/harness';
 import { cli, follow, jsonOut, tempDir } from './verify-helpers.js';
 
-test('status: window, size, a running archiver (lag, headroom), Prometheus metrics; stopped and stale archivers', async (t) => {
+test('status: window, size, a running archiver (lag, headroom), Prometheus metrics; stopped, stale and dead archivers, gaps, exit codes', async (t) => {
   const work = await tempDir(t);
   const archive = join(work, 'archive');
   const metrics = join(work, 'textfile', 'ibarchive.prom');
@@ -32,6 +32,8 @@ test('status: window, size, a running archiver (lag, headroom), Prometheus metri
   t.true(Date.parse(j['window'].toTime) <= Date.now() && Date.parse(j['window'].toTime) > Date.now() - 30_000);
   t.true(j['compressionRatio'] > 1.5, `lz4 ratio ${j['compressionRatio']}`);
   t.deepEqual(j['gaps'], []);
+  t.is(j['healthy'], true);
+  t.deepEqual(j['problems'], []);
   const ar = j['archiver'];
   t.is(ar.state, 'running', ar.detail);
   t.is(ar.pid, process.pid);
@@ -56,8 +58,13 @@ test('status: window, size, a running archiver (lag, headroom), Prometheus metri
   t.regex(human.text, /archiver: RUNNING: archiver pid \d+ running/);
   t.regex(human.text, /headroom \d+ bytes of \d+ \(\d+% of the log ring/);
 
+  t.regex(human.text, /health: OK/);
+  t.is(human.code, 0);
+
   await f.stop();
-  const stopped = jsonOut(await cli(['status', '--archive-dir', archive, '--json']));
+  const stoppedRun = await cli(['status', '--archive-dir', archive, '--json']);
+  t.is(stoppedRun.code, 0, 'a cleanly stopped archiver is healthy');
+  const stopped = jsonOut(stoppedRun);
   t.is(stopped['archiver'].state, 'stopped');
   t.regex(stopped['archiver'].detail, /stopped cleanly/);
 
@@ -65,15 +72,38 @@ test('status: window, size, a running archiver (lag, headroom), Prometheus metri
   const statusPath = join(archive, 'status.json');
   const st = JSON.parse(await readFile(statusPath, 'utf8')) as Record<string, unknown>;
   await writeFile(statusPath, JSON.stringify({ ...st, state: 'running', updatedAt: new Date(Date.now() - 60_000).toISOString() }));
-  const stale = jsonOut(await cli(['status', '--archive-dir', archive, '--json']));
+  const staleRun = await cli(['status', '--archive-dir', archive, '--json']);
+  t.is(staleRun.code, 1, 'a stale archiver is a problem');
+  const stale = jsonOut(staleRun);
   t.is(stale['archiver'].state, 'stale', JSON.stringify(stale['archiver']));
   t.regex(stale['archiver'].detail, /alive but has not updated its status for 60 s/);
+  t.is(stale['healthy'], false);
+  t.is(stale['problems'].length, 1);
+  t.regex(stale['problems'][0], /^archiver stale: /);
   const dead = spawnSync('true').pid;
   await writeFile(statusPath, JSON.stringify({ ...st, state: 'running', pid: dead, updatedAt: new Date().toISOString() }));
-  const gone = jsonOut(await cli(['status', '--archive-dir', archive, '--json', '--metrics-file', metrics]));
-  t.is(gone['archiver'].state, 'stopped');
+  const goneRun = await cli(['status', '--archive-dir', archive, '--json', '--metrics-file', metrics]);
+  t.is(goneRun.code, 1, 'a dead archiver that said running is a problem');
+  const gone = jsonOut(goneRun);
+  t.is(gone['archiver'].state, 'dead');
   t.regex(gone['archiver'].detail, /is not running .*it did not stop cleanly/);
   t.regex(await readFile(metrics, 'utf8'), new RegExp(`^ibarchive_archiver_up${escape(label)} 0$`, 'm'));
+  const goneHuman = await cli(['status', '--archive-dir', archive]);
+  t.is(goneHuman.code, 1);
+  t.regex(goneHuman.text, /archiver: DEAD: /);
+  t.regex(goneHuman.text, /PROBLEM: archiver dead: /);
+
+  // A healthy archiver again, but a segment file deleted from the middle: a missing range, exit 1.
+  await writeFile(statusPath, JSON.stringify(st));
+  t.is((await cli(['status', '--archive-dir', archive])).code, 0);
+  t.true(a.segments.length >= 3, `${a.segments.length} segments`);
+  const victim = a.segments[1]!;
+  await rm(victim.path);
+  const holeRun = await cli(['status', '--archive-dir', archive, '--json']);
+  t.is(holeRun.code, 1);
+  const hole = jsonOut(holeRun);
+  t.deepEqual(hole['problems'], [`missing range: LSN ${formatLsn(victim.startLsn)}..${formatLsn(victim.endLsn)} has no segment and no gap file`]);
+  t.regex((await cli(['status', '--archive-dir', archive])).text, /PROBLEM: missing range: /);
 });
 
 function escape(s: string): string {

@@ -65,6 +65,7 @@ export function follow(srv: Server, archiveDir: string, opts: Partial<ArchiverOp
     pollIntervalMs: 20,
     segmentSeconds: 1,
     signal: ac.signal,
+    pid: process.pid,
     ...opts,
     onEvent: (e) => {
       if (e.type === 'segment') durable = e.endLsn;

@@ -36,6 +36,12 @@ export interface ArchiverOptions {
   signal?: AbortSignal | undefined;
   onEvent?: ((e: ArchiveEvent) => void) | undefined;
   now?: (() => number) | undefined;
+  /**
+   * Id of the process running the archiver, recorded in status.json so that
+   * `status` can tell a live archiver from a dead one. Without it the status
+   * file has no pid and readers cannot judge liveness.
+   */
+  pid?: number | undefined;
 }
 
 /** What a run did. */
@@ -57,7 +63,7 @@ const TAIL_FAILURE_POLLS = 30;
  */
 export async function runArchiver(opts: ArchiverOptions): Promise<ArchiverSummary> {
   const now = opts.now ?? Date.now;
-  const statusFile = new ArchiverStatusWriter(opts.archiveDir, opts.pollIntervalMs ?? 1000, now);
+  const statusFile = new ArchiverStatusWriter(opts.archiveDir, { pollIntervalMs: opts.pollIntervalMs ?? 1000, pid: opts.pid, now });
   const emit = (e: ArchiveEvent) => (statusFile.onEvent(e), opts.onEvent?.(e));
   const segmentSize = opts.segmentSize ?? 64 << 20;
   const segmentMs = (opts.segmentSeconds ?? 10) * 1000;

@@ -1,6 +1,5 @@
-import { formatLsn, type Lsn } from '@ibarchive/parser';
-import { type ArchiveIdentity, STATUS_FILE } from './archive-layout.js';
-import { writeFileDurable } from './durable.js';
+import { type Lsn } from '@ibarchive/parser';
+import { type ArchiveIdentity } from './archive-layout.js';
 import type { ArchiveEvent } from './events.js';
 import type { PendingSegment } from './pending.js';
 import type { Compression } from './segment-format.js';
@@ -42,7 +41,5 @@ export class SegmentSink {
     this.durableLsn = end;
     pending.reset(end);
     this.emit({ type: 'segment', file: seg.name, startLsn: start, endLsn: end, logBytes: Number(end - start), storedBytes: seg.header.storedLength });
-    const status = { archivedLsn: formatLsn(end), lastSegment: seg.name, updatedAt: new Date().toISOString() };
-    await writeFileDurable(this.dir, STATUS_FILE, [new TextEncoder().encode(JSON.stringify(status) + '\n')]);
   }
 }

@@ -17,7 +17,8 @@ import { archiveSamples } from './time-target.js';
  */
 export interface ArchiverStatusFile {
   state: 'running' | 'stopped';
-  pid: number;
+  /** The archiver's process id, as given by the caller (runArchiver's `pid`); absent if none was given. */
+  pid: number | undefined;
   startedAt: string;
   updatedAt: string;
   pollIntervalMs: number;
@@ -37,20 +38,19 @@ export interface ArchiverStatusFile {
 export class ArchiverStatusWriter {
   private s: ArchiverStatusFile;
   private lastWrite = 0;
-  /** The segment sink rewrites status.json (without these fields) right after a 'segment' event: write again at the next event. */
-  private rewriteNext = false;
   private chain: Promise<void> = Promise.resolve();
+  private readonly now: () => number;
 
   constructor(
     private readonly dir: string,
-    pollIntervalMs: number,
-    private readonly now: () => number = Date.now,
+    opts: { pollIntervalMs: number; pid: number | undefined; now?: (() => number) | undefined },
   ) {
-    const t = new Date(now()).toISOString();
+    this.now = opts.now ?? Date.now;
+    const t = new Date(this.now()).toISOString();
+    const pollIntervalMs = opts.pollIntervalMs;
     this.s = {
       state: 'running',
-      // The writer runs inside the archiver process: its pid tells readers whether the archiver is alive.
-      pid: process.pid,
+      pid: opts.pid,
       startedAt: t,
       updatedAt: t,
       pollIntervalMs,
@@ -79,7 +79,7 @@ export class ArchiverStatusWriter {
       case 'segment':
         this.s.lastSegment = e.file;
         this.s.durableLsn = e.endLsn;
-        this.rewriteNext = true;
+        force = true;
         break;
       case 'progress':
         Object.assign(this.s, {
@@ -106,10 +106,6 @@ export class ArchiverStatusWriter {
         break;
       default:
         return;
-    }
-    if (e.type !== 'segment' && this.rewriteNext) {
-      this.rewriteNext = false;
-      force = true;
     }
     const t = this.now();
     if (!force && t - this.lastWrite < 1000) return;
@@ -140,8 +136,12 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
 
 /** What `status` reports about a running (or last) archiver. */
 export interface ArchiverState {
-  /** running: fresh and its pid alive; stale: pid alive but not updated lately; stopped; unknown: no usable status file. */
-  state: 'running' | 'stale' | 'stopped' | 'unknown';
+  /**
+   * running: fresh and its pid alive; stale: pid alive but not updated lately;
+   * stopped: it recorded a clean stop; dead: status.json says running but the
+   * pid is gone (killed or crashed); unknown: no usable status file or no pid.
+   */
+  state: 'running' | 'stale' | 'stopped' | 'dead' | 'unknown';
   file: Partial<ArchiverStatusFile> | undefined;
   ageSeconds: number | undefined;
   detail: string;
@@ -244,14 +244,33 @@ export async function readArchiverState(dir: string, opts: StatusOptions): Promi
   if (!Number.isFinite(updated)) updated = (await stat(path)).mtimeMs;
   const ageSeconds = Math.max(0, (opts.nowMs - updated) / 1000);
   const age = `updated ${ageSeconds.toFixed(1)} s ago`;
+  if (file.state === 'stopped') return { state: 'stopped', file, ageSeconds, detail: `archiver${file.pid === undefined ? '' : ` pid ${file.pid}`} stopped cleanly (${age})` };
   if (file.pid === undefined) {
-    return { state: 'unknown', file, ageSeconds, detail: `status file has no archiver pid (${age}); it was written at a segment flush` };
+    return { state: 'unknown', file, ageSeconds, detail: `status file has no archiver pid (${age}): the archiver was run without one, so its liveness is unknown` };
   }
-  if (file.state === 'stopped') return { state: 'stopped', file, ageSeconds, detail: `archiver pid ${file.pid} stopped cleanly (${age})` };
-  if (!opts.isAlive(file.pid)) return { state: 'stopped', file, ageSeconds, detail: `archiver pid ${file.pid} is not running (${age}; it did not stop cleanly)` };
+  if (!opts.isAlive(file.pid)) return { state: 'dead', file, ageSeconds, detail: `archiver pid ${file.pid} is not running (${age}; it did not stop cleanly)` };
   const staleAfter = Math.max(10, (5 * (file.pollIntervalMs ?? 1000)) / 1000);
   if (ageSeconds > staleAfter) {
     return { state: 'stale', file, ageSeconds, detail: `archiver pid ${file.pid} is alive but has not updated its status for ${ageSeconds.toFixed(0)} s (stale after ${staleAfter} s): hung or stuck?` };
   }
   return { state: 'running', file, ageSeconds, detail: `archiver pid ${file.pid} running (${age})` };
+}
+
+/**
+ * What makes an archive's status unhealthy (`status` exits 1 when any):
+ * a recorded gap or a missing range anywhere in the archive, an archiver that
+ * is alive but stale, or one that is dead while status.json says running.
+ * One line per problem; empty when healthy.
+ */
+export function statusProblems(s: ArchiveStatus): string[] {
+  const out: string[] = [];
+  for (const g of s.gaps) {
+    out.push(
+      g.kind === 'recorded'
+        ? `recorded gap: LSN ${formatLsn(g.from)}..${formatLsn(g.to)} was overwritten before it was archived`
+        : `missing range: LSN ${formatLsn(g.from)}..${formatLsn(g.to)} has no segment and no gap file`,
+    );
+  }
+  if (s.archiver.state === 'stale' || s.archiver.state === 'dead') out.push(`archiver ${s.archiver.state}: ${s.archiver.detail}`);
+  return out;
 }

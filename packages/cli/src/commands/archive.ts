@@ -116,6 +116,7 @@ addCommand((program, io) => {
             compression: o['compress'] as 'lz4' | 'none',
             signal: ac.signal,
             onEvent,
+            pid: process.pid,
           });
           gaps = r.gaps.length;
         } finally {

@@ -1,5 +1,6 @@
-import { archiveStatus, type ArchiveStatus, formatTime, writeMetricsFile } from '@ibarchive/log-archiver';
+import { archiveStatus, type ArchiveStatus, formatTime, statusProblems, writeMetricsFile } from '@ibarchive/log-archiver';
 import { formatLsn } from '@ibarchive/parser';
+import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { addCommand } from '../program.js';
 import { jsonLine, mib } from '../verify/json.js';
@@ -23,7 +24,7 @@ function isAlive(pid: number): boolean {
 const time = (ms: number | undefined) => (ms === undefined ? 'unknown' : formatTime(ms));
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
-function printStatus(io: Output, s: ArchiveStatus, nowMs: number): void {
+function printStatus(io: Output, s: ArchiveStatus, nowMs: number, problems: string[]): void {
   io.out(`archive ${s.dir} (id ${s.archiveId}, ${s.creator}, created ${s.createdAt})`);
   io.out(`  restorable window: LSN ${formatLsn(s.window.fromLsn)}..${formatLsn(s.window.toLsn)}, time ${time(s.window.fromTimeMs)} .. ${time(s.window.toTimeMs)}`);
   if (s.coverage.length > 1) io.out(`  all archived ranges: ${s.coverage.map((c) => `${formatLsn(c.from)}..${formatLsn(c.to)}`).join(', ')}`);
@@ -44,10 +45,14 @@ function printStatus(io: Output, s: ArchiveStatus, nowMs: number): void {
       io.out(`    headroom ${formatLsn(f.headroom)} bytes of ${f.capacity} (${((100 * Number(f.headroom)) / f.capacity).toFixed(0)}% of the log ring before it overwrites unarchived log)`);
     }
   }
+  io.out(`  health: ${problems.length === 0 ? 'OK' : `${problems.length} problem${problems.length > 1 ? 's' : ''}`}`);
+  for (const p of problems) io.out(`    PROBLEM: ${p}`);
 }
 
-function statusJson(s: ArchiveStatus): object {
+function statusJson(s: ArchiveStatus, problems: string[]): object {
   return {
+    healthy: problems.length === 0,
+    problems,
     archiveDir: s.dir,
     archiveId: s.archiveId,
     creator: s.creator,
@@ -75,7 +80,9 @@ addCommand((program, io) => {
         'was last archived, and the archiver: running (its status file is fresh and its pid alive), stale (alive ' +
         'but not updating: hung?) or stopped, with its lag behind the server and the headroom left before the ' +
         'server overwrites unarchived log. --metrics-file writes the same as Prometheus text for node_exporter\'s ' +
-        'textfile collector (atomically: temp file + rename). Use verify to check the content.',
+        'textfile collector (atomically: temp file + rename). Use verify to check the content. ' +
+        'Exit status 1 (for cron and monitoring) when the archive has a recorded gap or a missing range, or the ' +
+        'archiver is stale, or dead while status.json says running; the problems are listed (--json: "problems").',
     )
     .requiredOption('--archive-dir <dir>', 'the archive directory')
     .option('--metrics-file <path>', 'also write Prometheus metrics to this file (e.g. /var/lib/node_exporter/textfile/ibarchive.prom)')
@@ -84,13 +91,19 @@ addCommand((program, io) => {
       'after',
       '\nExamples:\n' +
         '  ibarchive status --archive-dir /srv/redo-archive\n' +
-        '  ibarchive status --archive-dir /srv/redo-archive --metrics-file /var/lib/node_exporter/textfile/ibarchive.prom   # from cron, every minute',
+        '  ibarchive status --archive-dir /srv/redo-archive --metrics-file /var/lib/node_exporter/textfile/ibarchive.prom   # from cron, every minute\n' +
+        '\nExit status:\n' +
+        '  0  healthy: no gap or missing range; the archiver is running, stopped cleanly, or has never written a status\n' +
+        '  1  a recorded gap or missing range, or the archiver is stale (alive, not updating) or dead (status.json says running, pid gone)\n' +
+        '  3  not an archive directory;  4  a damaged archive listing (e.g. a segment header fails its CRC: run verify)',
     )
     .action(async (flags: StatusFlags) => {
       const nowMs = Date.now();
       const s = await archiveStatus(flags.archiveDir, { nowMs, isAlive });
       if (flags.metricsFile !== undefined) await writeMetricsFile(flags.metricsFile, s, nowMs);
-      if (flags.json) io.out(jsonLine(statusJson(s)));
-      else printStatus(io, s, nowMs);
+      const problems = statusProblems(s);
+      if (flags.json) io.out(jsonLine(statusJson(s, problems)));
+      else printStatus(io, s, nowMs, problems);
+      if (problems.length > 0) program.setOptionValue('__exitCode', EXIT.problems);
     });
 });
