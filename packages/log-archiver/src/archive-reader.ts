@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { CorruptLogError, formatLsn, InputError, LogGapError, type LogSource, type Lsn } from '@ibarchive/parser';
+import { CorruptLogError, formatLsn, IbarchiveError, InputError, LogGapError, type LogSource, type Lsn } from '@ibarchive/parser';
 import { type ArchiveIdentity, type GapRecord, listDir, readGap, readIdentity } from './archive-layout.js';
 import { parseRangeFileName, type SegmentHeader } from './segment-format.js';
 import { type ReadSegment, readSegmentFile, readSegmentHeader } from './segment-io.js';
@@ -21,11 +21,36 @@ export interface ArchiveGap {
   record?: GapRecord | undefined;
 }
 
+/**
+ * A segment file whose header cannot be trusted (bad magic, version, length,
+ * header CRC, a range that differs from its name, another archive's id). Its
+ * LSN range is the one in its file name.
+ */
+export interface DamagedSegment {
+  file: string;
+  path: string;
+  startLsn: Lsn;
+  endLsn: Lsn;
+  error: IbarchiveError;
+}
+
+/** Options of openArchive. */
+export interface OpenArchiveOptions {
+  /**
+   * `throw` (default): a damaged segment header makes openArchive throw.
+   * `collect`: it is listed in `damaged` and its range is neither coverage nor
+   * a gap; reading it through source() throws its error (verify uses this).
+   */
+  damagedHeaders?: 'throw' | 'collect' | undefined;
+}
+
 /** An opened archive directory. */
 export interface Archive {
   dir: string;
   identity: ArchiveIdentity;
   segments: SegmentInfo[];
+  /** Segments with a damaged header (only with `damagedHeaders: 'collect'`), in LSN order. */
+  damaged: DamagedSegment[];
   gaps: ArchiveGap[];
   /** First and end LSN of what the archive describes (segments and gaps). Equal when empty. */
   startLsn: Lsn;
@@ -46,11 +71,12 @@ export interface Archive {
 }
 
 /** Opens an archive directory: lists segments and gap records and checks that they tile the LSN range. */
-export async function openArchive(dir: string): Promise<Archive> {
+export async function openArchive(dir: string, opts: OpenArchiveOptions = {}): Promise<Archive> {
   const names = await listDir(dir);
   const identity = await readIdentity(dir);
   if (!identity) throw new InputError(`not an ibarchive archive (no archive.json): ${dir}`);
   const segments: SegmentInfo[] = [];
+  const damaged: DamagedSegment[] = [];
   const recorded: GapRecord[] = [];
   for (const name of names) {
     const r = parseRangeFileName(name);
@@ -59,29 +85,42 @@ export async function openArchive(dir: string): Promise<Archive> {
       recorded.push(await readGap(dir, name, r.from, r.to));
       continue;
     }
-    const header = await readSegmentHeader(dir, name);
-    if (header.startLsn !== r.from || header.endLsn !== r.to) {
-      throw new CorruptLogError(
-        `segment header range ${formatLsn(header.startLsn)}..${formatLsn(header.endLsn)} does not match its file name`,
-        { file: join(dir, name), offset: 0x10 },
-      );
+    const path = join(dir, name);
+    try {
+      const header = await readListedHeader(dir, name, r.from, r.to, identity.archiveId);
+      segments.push({ file: name, path, startLsn: r.from, endLsn: r.to, header });
+    } catch (e) {
+      if (opts.damagedHeaders !== 'collect' || !(e instanceof IbarchiveError)) throw e;
+      damaged.push({ file: name, path, startLsn: r.from, endLsn: r.to, error: e });
     }
-    if (header.archiveId !== identity.archiveId) {
-      throw new CorruptLogError(`segment belongs to archive ${header.archiveId}, not ${identity.archiveId}`, {
-        file: join(dir, name),
-        offset: 0x30,
-      });
-    }
-    segments.push({ file: name, path: join(dir, name), startLsn: r.from, endLsn: r.to, header });
   }
-  return buildArchive(dir, identity, segments, recorded);
+  return buildArchive(dir, identity, segments, recorded, damaged);
 }
 
-function buildArchive(dir: string, identity: ArchiveIdentity, segments: SegmentInfo[], recorded: GapRecord[]): Archive {
+/** Reads a listed segment's header and checks it against its file name and the archive id. */
+async function readListedHeader(dir: string, name: string, from: Lsn, to: Lsn, archiveId: string): Promise<SegmentHeader> {
+  const header = await readSegmentHeader(dir, name);
+  if (header.startLsn !== from || header.endLsn !== to) {
+    throw new CorruptLogError(
+      `segment header range ${formatLsn(header.startLsn)}..${formatLsn(header.endLsn)} does not match its file name`,
+      { file: join(dir, name), offset: 0x10 },
+    );
+  }
+  if (header.archiveId !== archiveId) {
+    throw new CorruptLogError(`segment belongs to archive ${header.archiveId}, not ${archiveId}`, {
+      file: join(dir, name),
+      offset: 0x30,
+    });
+  }
+  return header;
+}
+
+function buildArchive(dir: string, identity: ArchiveIdentity, segments: SegmentInfo[], recorded: GapRecord[], damaged: DamagedSegment[]): Archive {
   type Piece = { from: Lsn; to: Lsn; seg?: SegmentInfo; gap?: GapRecord; name: string };
   const pieces: Piece[] = [
     ...segments.map((s) => ({ from: s.startLsn, to: s.endLsn, seg: s, name: s.file })),
     ...recorded.map((g) => ({ from: g.from, to: g.to, gap: g, name: g.file })),
+    ...damaged.map((d) => ({ from: d.startLsn, to: d.endLsn, name: d.file })),
   ].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : 1));
   const gaps: ArchiveGap[] = [];
   const coverage: { from: Lsn; to: Lsn }[] = [];
@@ -145,6 +184,8 @@ function buildArchive(dir: string, identity: ArchiveIdentity, segments: SegmentI
       while (left > 0 && at < end) {
         const seg = findSegment(at);
         if (!seg) {
+          const bad = damaged.find((d) => at >= d.startLsn && at < d.endLsn);
+          if (bad && at === lsn) throw bad.error;
           if (at === lsn) {
             const g = gaps.find((x) => at >= x.from && at < x.to);
             const range = g ? `${formatLsn(g.from)}..${formatLsn(g.to)}` : formatLsn(at);
@@ -179,5 +220,5 @@ function buildArchive(dir: string, identity: ArchiveIdentity, segments: SegmentI
       return { file: seg.path, offset: seg.header.compression === 'none' ? seg.header.headerLength + Number(lsn - seg.startLsn) : Number(lsn - seg.startLsn) };
     },
   };
-  return { dir, identity, segments, gaps, startLsn: start, endLsn: end, coverage, readSegment, source: () => source, segmentsIn };
+  return { dir, identity, segments, damaged, gaps, startLsn: start, endLsn: end, coverage, readSegment, source: () => source, segmentsIn };
 }

@@ -10,7 +10,7 @@ import {
   RecordReader,
   scanMtr,
 } from '@ibarchive/parser';
-import { type Archive, openArchive, type SegmentInfo } from './archive-reader.js';
+import { type Archive, type DamagedSegment, openArchive, type SegmentInfo } from './archive-reader.js';
 import { readExpireRecord } from './expire.js';
 import type { TimeSample } from './segment-format.js';
 import { verifySegmentBytes } from './segment-io.js';
@@ -81,7 +81,7 @@ export interface VerifyOptions {
 
 /** Reads and checks every byte of the archive in `dir`. */
 export async function verifyArchive(dir: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
-  const archive = await openArchive(dir);
+  const archive = await openArchive(dir, { damagedHeaders: 'collect' });
   const problems: VerifyProblem[] = [];
   for (const g of archive.gaps) {
     problems.push(
@@ -105,13 +105,25 @@ export async function verifyArchive(dir: string, opts: VerifyOptions = {}): Prom
   const good: { from: Lsn; to: Lsn }[] = [];
   const samples: TimeSample[] = [];
   const totalBytes = archive.segments.reduce((n, s) => n + s.header.headerLength + s.header.storedLength, 0);
+  // Segment files in LSN order, with those whose header is damaged in their named place.
+  const entries: (SegmentInfo | DamagedSegment)[] = [...archive.segments, ...archive.damaged].sort((a, b) => (a.startLsn < b.startLsn ? -1 : 1));
+  const segmentCount = entries.length;
   let bytesDone = 0;
   let prevHash: string | undefined;
   let prevEnd: Lsn | undefined;
   let prevSound = true;
   let chainStart: VerifyReport['chainStart'] = 'origin';
-  for (let i = 0; i < archive.segments.length; i++) {
-    const seg = archive.segments[i]!;
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    if ('error' in entry) {
+      reportDamagedHeader(entry, problems);
+      if (i === 0) chainStart = 'unchecked';
+      prevSound = false;
+      framer.breakAt(entry.startLsn);
+      opts.onProgress?.({ segmentsDone: i + 1, segments: segmentCount, bytesDone, bytes: totalBytes, lsn: entry.endLsn });
+      continue;
+    }
+    const seg = entry;
     const file = new Uint8Array(await readFile(seg.path));
     bytesDone += file.length;
     const hash = createHash('sha256').update(file).digest('hex');
@@ -141,7 +153,7 @@ export async function verifyArchive(dir: string, opts: VerifyOptions = {}): Prom
       addRange(good, seg.startLsn, seg.endLsn);
       samples.push(...seg.header.samples);
     }
-    opts.onProgress?.({ segmentsDone: i + 1, segments: archive.segments.length, bytesDone, bytes: totalBytes, lsn: seg.endLsn });
+    opts.onProgress?.({ segmentsDone: i + 1, segments: segmentCount, bytesDone, bytes: totalBytes, lsn: seg.endLsn });
   }
   framer.breakAt(archive.endLsn);
   problems.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
@@ -149,7 +161,7 @@ export async function verifyArchive(dir: string, opts: VerifyOptions = {}): Prom
     dir,
     startLsn: archive.startLsn,
     endLsn: archive.endLsn,
-    segments: archive.segments.length,
+    segments: segmentCount,
     fileBytes: totalBytes,
     logBytes: archive.segments.reduce((n, s) => n + (s.endLsn - s.startLsn), 0n),
     mtrs: framer.mtrs,
@@ -177,6 +189,18 @@ async function checkChainStart(archive: Archive, seg: SegmentInfo, problems: Ver
     });
   }
   return 'expire-record';
+}
+
+/** A segment whose header fails its checks: its whole named range is unusable. */
+function reportDamagedHeader(d: DamagedSegment, problems: VerifyProblem[]): void {
+  problems.push({
+    kind: 'damaged',
+    from: d.startLsn,
+    to: d.endLsn,
+    file: d.path,
+    offset: d.error.offset === undefined ? undefined : Number(d.error.offset),
+    message: `segment ${d.file} (LSN ${formatLsn(d.startLsn)}..${formatLsn(d.endLsn)}) is damaged: its header is unusable: ${d.error.message}`,
+  });
 }
 
 /** Runs the segment's own checks; returns its payload if it can still be framed (to locate a bad mtr). */
