@@ -4,11 +4,12 @@ import type { Output } from '../output.js';
 
 /**
  * --to-time: parses the time (local time without a zone, ISO 8601 with Z or
- * an offset) and resolves it to an LSN from the archive's time samples.
+ * an offset) and resolves it to an LSN from the archive's time samples
+ * (those of segments whose header is sound: verify reports the others).
  */
 export async function resolveToTime(archiveDir: string, text: string): Promise<TimeResolution> {
   const ms = parseTimeSpec(text, '--to-time');
-  return resolveTime(await openArchive(archiveDir), ms);
+  return resolveTime(await openArchive(archiveDir, { damagedHeaders: 'collect' }), ms);
 }
 
 /** One line: the mapping. */
