@@ -1,9 +1,9 @@
 import { applyRecord, finalizePage, type ApplyContext } from './apply/index.js';
-import { IbarchiveError, type PageRecord } from '@ibarchive/parser';
+import { FREE_PAGE, IbarchiveError, MEMMOVE, type PageRecord } from '@ibarchive/parser';
 import { isAllZero, pageLsnNumber, readFspHeader } from './fsp.js';
 import type { PageStore } from './page-store.js';
 import type { Planner } from './plan.js';
-import { PAGE_FREED, type RecordStore } from './record-store.js';
+import type { RecordStore } from './record-store.js';
 
 /** A stored record presented as the parser's PageRecord, one reusable object. */
 class RecordView implements PageRecord {
@@ -21,18 +21,26 @@ class RecordView implements PageRecord {
   dataEnd = 0;
 
   load(s: RecordStore, r: number, spaceId: number, pageNo: number): this {
-    this.type = s.type[r]!;
-    this.subtype = s.subtype[r]!;
+    const code = s.code[r]!;
+    const type = code & 0x70;
+    this.type = type;
+    this.subtype = (code & 0x0f) - 1;
     this.spaceId = spaceId;
     this.pageNo = pageNo;
-    this.bytes = s.buffers[s.buf[r]!]!;
-    this.recStart = s.recStart[r]!;
-    this.recEnd = s.recEnd[r]!;
+    this.bytes = s.buffers[s.mtrBuf[s.mtr[r]!]!]!;
     this.offset = s.offset[r]!;
     this.length = s.length[r]!;
-    this.source = s.source[r]!;
-    this.dataStart = s.dataStart[r]!;
-    this.dataEnd = s.dataEnd[r]!;
+    if (type === MEMMOVE) {
+      this.source = s.dataStart[r]!;
+      this.dataStart = this.dataEnd = 0;
+    } else {
+      this.source = 0;
+      this.dataStart = s.dataStart[r]!;
+      this.dataEnd = s.dataEnd[r]!;
+    }
+    // The whole record is not kept; OPTION records (the only users) are not stored.
+    this.recStart = this.dataStart;
+    this.recEnd = this.dataEnd;
     return this;
   }
 }
@@ -83,6 +91,7 @@ export async function executePlan(plan: Planner, pages: PageStore, opts: Execute
   const ps = pages.pageSize;
   const view = new RecordView();
   const total = plan.pageCount();
+  const { perm, start } = s.sortByPage();
   let done = 0;
   const bufs: Uint8Array[] = [];
   for (let i = 0; i < opts.readAhead; i++) bufs.push(new Uint8Array(ps));
@@ -113,7 +122,9 @@ export async function executePlan(plan: Planner, pages: PageStore, opts: Execute
         const pageLsn = s.pageFlags[p] ? 0 : pageLsnNumber(page);
         let lastEnd = -1;
         let ctxMtr = -1;
-        for (let r = s.head[p]!; r >= 0; r = s.next[r]!) {
+        const end = start[p + 1]!;
+        for (let i = start[p]!; i < end; i++) {
+          const r = perm[i]!;
           const m = s.mtr[r]!;
           if (m !== ctxMtr) {
             ctxMtr = m;
@@ -123,7 +134,7 @@ export async function executePlan(plan: Planner, pages: PageStore, opts: Execute
             stats.recordsSkipped++;
             continue;
           }
-          if (s.pageFlags[p] === PAGE_FREED && s.head[p] === r) continue;
+          if ((s.code[r]! & 0x70) === FREE_PAGE) continue;
           applyRecord(page, view.load(s, r, id, pageNo), ctx);
           stats.recordsApplied++;
           lastEnd = s.mtrEnd[m]!;

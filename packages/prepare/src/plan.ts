@@ -9,6 +9,7 @@ import {
   FILE_RENAME,
   FREE_PAGE,
   INIT_PAGE,
+  MEMMOVE,
   OPTION,
   PADDING,
   RecordReader,
@@ -39,6 +40,8 @@ export class SpaceKnowledge {
 }
 
 const MAX_EXACT = 2 ** 53;
+/** An mtr holds at most one record per 2 bytes (a same-page EXTENDED record is 2 bytes). */
+export const MAX_RECORDS_PER_MTR = (1 << 20) >>> 1;
 const decoder = new TextDecoder();
 
 /**
@@ -49,7 +52,7 @@ const decoder = new TextDecoder();
  * records; FILE_* records become `fileOps`.
  */
 export class Planner {
-  readonly store = new RecordStore();
+  readonly store: RecordStore;
   readonly fileOps: FileOp[] = [];
   /** Spaces whose records were discarded by TRIM_PAGES in this plan. */
   readonly trimmed = new Map<number, number>();
@@ -62,6 +65,8 @@ export class Planner {
   reachedLsn: Lsn | undefined;
   private readonly reader: RecordReader;
 
+  /** Set when the store cannot take another mtr: the batch ends here. */
+  full = false;
   /** Pages touched (space -> page numbers), kept only when records are not collected. */
   readonly touched = new Map<number, Set<number>>();
   touchedPages = 0;
@@ -75,7 +80,10 @@ export class Planner {
     readonly knowledge: SpaceKnowledge = new SpaceKnowledge(),
     readerOptions: RecordReaderOptions = {},
     readonly collect = true,
+    /** Records the store can hold (see RecordStore). */
+    capacity = 1 << 20,
   ) {
+    this.store = new RecordStore(collect ? capacity : 0);
     this.reader = new RecordReader(readerOptions);
   }
 
@@ -92,10 +100,15 @@ export class Planner {
     const limit = toLsn === undefined ? Infinity : Number(toLsn);
     let buf = -1;
     let i = from;
+    const store = this.store;
     for (; i < batch.count; i++) {
       const start = batch.starts[i]!;
       const end = batch.ends[i]!;
       if (baseN + end > limit) break;
+      if (this.collect && store.nearlyFull((end - start) >>> 1)) {
+        this.full = true;
+        break;
+      }
       if (buf < 0 && this.collect) buf = this.store.addBuffer(batch.bytes);
       this.addMtr(batch.bytes, buf, start, batch.recordsEnds[i]!, end, baseN);
     }
@@ -107,7 +120,7 @@ export class Planner {
     const endLsn = baseN + end;
     const store = this.store;
     const k = this.knowledge;
-    const mtr = store.addMtr(startLsn, endLsn);
+    const mtr = this.collect ? store.addMtr(startLsn, endLsn, buf) : 0;
     const reader = this.reader;
     reader.reset(bytes, start, recordsEnd, BigInt(startLsn), BigInt(endLsn));
     while (reader.next()) {
@@ -126,7 +139,7 @@ export class Planner {
         case OPTION:
           continue;
       }
-      if (k.deleted.has(space)) continue;
+      if (k.deleted.size !== 0 && k.deleted.has(space)) continue;
       const page = reader.pageNo;
       let reset: 0 | typeof PAGE_INIT | typeof PAGE_FREED = 0;
       if (type === INIT_PAGE) reset = PAGE_INIT;
@@ -149,22 +162,8 @@ export class Planner {
         }
         continue;
       }
-      store.add(
-        space,
-        page,
-        mtr,
-        buf,
-        type,
-        reader.subtype,
-        reader.recStart,
-        reader.recEnd,
-        reader.offset,
-        reader.length,
-        reader.source,
-        reader.dataStart,
-        reader.dataEnd,
-        reset,
-      );
+      if (type === MEMMOVE) store.add(space, page, mtr, type, -1, reader.offset, reader.length, reader.source, 0, 0);
+      else store.add(space, page, mtr, type, type === EXTENDED ? reader.subtype : -1, reader.offset, reader.length, reader.dataStart, reader.dataEnd, reset);
     }
     this.mtrs++;
     this.logBytes += end - start;
@@ -216,7 +215,7 @@ export class Planner {
   /** Number of distinct pages with live records. */
   pageCount(): number {
     let n = 0;
-    for (const pages of this.store.spaces.values()) n += pages.size;
+    for (const pages of this.store.spaces.values()) n += pages.length;
     return n;
   }
 
@@ -231,7 +230,7 @@ export class Planner {
       const pages: Record<string, string[]> = {};
       for (const p of s.pagesInOrder(id)) {
         const recs: string[] = [];
-        for (let r = s.head[p]!; r >= 0; r = s.next[r]!) recs.push(`${typeName(s.type[r]!, s.subtype[r]!)}@${s.mtrStart[s.mtr[r]!]}`);
+        for (const r of s.recordsOf(p)) recs.push(`${typeName(s.typeOf(r), s.subtypeOf(r))}@${s.mtrStart[s.mtr[r]!]}`);
         pages[String(s.pageNo[p])] = recs;
       }
       spaces[String(id)] = pages;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   encodeEmptyLog,
   formatLsn,
+  IbarchiveError,
   LogGapError,
   RefusedError,
   type LogEnd,
@@ -18,7 +19,8 @@ import { unsupportedFlags } from './fsp.js';
 import { JOURNAL_FILE, readJournal } from './journal.js';
 import { describeNewerPage, findNewerPage } from './page-scan.js';
 import { PageStore, replayJournal } from './page-store.js';
-import { Planner, SpaceKnowledge } from './plan.js';
+import { MAX_RECORDS_PER_MTR, Planner, SpaceKnowledge } from './plan.js';
+import { RECORD_BYTES } from './record-store.js';
 import { readStitched, type SourceSpan } from './stitch.js';
 import { removeIfExists, writeFileAtomic, writeState } from './state.js';
 import { describeTablespace, scanTablespaces, type TablespaceScan } from './tablespaces.js';
@@ -81,33 +83,32 @@ class BatchFeed {
   end: LogEnd | undefined;
   constructor(private readonly it: AsyncGenerator<Item>) {}
 
-  /** Feeds the next batch into `plan`; false at the end of the log or of the target. */
-  async feed(plan: Planner, toLsn: Lsn | undefined): Promise<boolean> {
+  /**
+   * Feeds the next batch (or the rest of a partly taken one) into `plan`.
+   * `more`: taken whole; `full`: the plan's store is full, the rest stays
+   * pending for the next plan; `end`: the log or the target was reached.
+   */
+  async feed(plan: Planner, toLsn: Lsn | undefined): Promise<'more' | 'full' | 'end'> {
     if (!this.pending) {
       const next = await this.it.next();
       if (next.done || next.value.kind === 'end') {
         if (!next.done) this.end = next.value as LogEnd;
-        return false;
+        return 'end';
       }
       this.pending = next.value;
       this.from = 0;
     }
     const b = this.pending;
     const i = plan.add(b, this.from, toLsn);
-    if (i < b.count) {
-      this.from = i;
-      // An mtr ends beyond the target: drain the reader to learn where the log ends.
-      if (toLsn !== undefined && i >= 0) {
-        const lastEnd = b.lsn + BigInt(b.ends[b.count - 1]!);
-        if (lastEnd > toLsn) {
-          await this.drain();
-          return false;
-        }
-      }
-      return true;
+    if (i === b.count) {
+      this.pending = undefined;
+      return 'more';
     }
-    this.pending = undefined;
-    return true;
+    this.from = i;
+    if (plan.full) return 'full';
+    // An mtr ends beyond the target: drain the reader to learn where the log ends.
+    await this.drain();
+    return 'end';
   }
 
   private async drain(): Promise<void> {
@@ -166,17 +167,18 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const batchBytes = Math.max(1 << 20, Math.min(8 << 20, Math.floor(budget / 8)));
   const ends = new Map<LogSource, Lsn>();
   const feed = new BatchFeed(readStitched(opts.sources, start, { toLsn: opts.toLsn, batchBytes, spans, ends }));
-  const first = new Planner(new SpaceKnowledge(), { pageSize: ps });
+  const capacity = Math.max(MAX_RECORDS_PER_MTR, Math.floor(budget / RECORD_BYTES));
+  const first = new Planner(new SpaceKnowledge(), { pageSize: ps }, true, capacity);
   const rest = new Planner(new SpaceKnowledge(), { pageSize: ps }, false);
-  const span = Number((opts.toLsn ?? start + 1n) - start) || 1;
-  let more = true;
-  while (more && (opts.planOnly || first.store.memoryBytes() < budget)) {
-    more = await feed.feed(first, opts.toLsn);
+  const span = Number((opts.toLsn ?? base.baseEndLsn ?? start + 1n) - start) || 1;
+  let st: 'more' | 'full' | 'end' = 'more';
+  while (st === 'more' && first.store.memoryBytes() < budget) {
+    st = await feed.feed(first, opts.toLsn);
     opts.onProgress?.({ phase: 'scan', fraction: progressOf(first.reachedLsn, start, span) * 0.3, lsn: first.reachedLsn ?? start });
   }
-  const multiBatch = more;
-  if (more) {
-    while (await feed.feed(rest, opts.toLsn)) {
+  const multiBatch = st !== 'end';
+  if (multiBatch) {
+    while ((await feed.feed(rest, opts.toLsn)) !== 'end') {
       opts.onProgress?.({ phase: 'scan', fraction: progressOf(rest.reachedLsn, start, span) * 0.3, lsn: rest.reachedLsn ?? start });
     }
   }
@@ -275,13 +277,16 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
         },
       });
       filesExtended += stats.filesExtended;
+      if (plan.reachedLsn === undefined && reached > start) {
+        throw new IbarchiveError('internal', `batch ${batches} took no mtr at LSN ${formatLsn(from)}`);
+      }
       if (plan.reachedLsn === undefined || plan.reachedLsn >= reached) break;
       // Next batch: re-read from where this one ended.
-      const next = new Planner(plan.knowledge, { pageSize: ps });
+      const next = new Planner(plan.knowledge, { pageSize: ps }, true, capacity);
       const f2 = new BatchFeed(readStitched(opts.sources, plan.reachedLsn, { toLsn: opts.toLsn, batchBytes, ends }));
-      let more2 = true;
-      while (more2 && next.store.memoryBytes() < budget && (next.reachedLsn ?? 0n) < reached) more2 = await f2.feed(next, reached);
-      if (next.mtrs === 0) break;
+      let st2: 'more' | 'full' | 'end' = 'more';
+      while (st2 === 'more' && next.store.memoryBytes() < budget && (next.reachedLsn ?? 0n) < reached) st2 = await f2.feed(next, reached);
+      if (next.mtrs === 0) throw new IbarchiveError('internal', `the log from LSN ${formatLsn(plan.reachedLsn)} could not be read again`);
       plan = next;
     }
   } finally {
@@ -314,7 +319,7 @@ function progressOf(lsn: Lsn | undefined, start: Lsn, span: number): number {
 
 function tablespaceSummary(first: Planner, rest: Planner, scan: TablespaceScan): PrepareResult['tablespaces'] {
   const counts = new Map<number, number>();
-  for (const [id, pages] of first.store.spaces) counts.set(id, pages.size);
+  for (const [id, pages] of first.store.spaces) counts.set(id, pages.length);
   for (const [id, set] of rest.touched) counts.set(id, Math.max(counts.get(id) ?? 0, set.size));
   const names = (id: number) =>
     scan.byId.get(id)?.path ?? first.knowledge.names.get(id)?.replace(/^\.\//, '') ?? rest.knowledge.names.get(id)?.replace(/^\.\//, '');

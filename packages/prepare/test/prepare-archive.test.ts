@@ -206,7 +206,7 @@ test.serial('a small --use-memory (many batches) gives the same files as one bat
 async function freedPages(dir: string, toLsn: bigint): Promise<Set<string>> {
   const files = await listFiles(dir);
   const scan = await scanTablespaces(dir, files, layoutAfterDdl(files, []));
-  const planner = new Planner(new SpaceKnowledge());
+  const planner = new Planner(new SpaceKnowledge(), {}, true, 1 << 24);
   const a = await openLogPath(archive);
   try {
     const startCp = /^(\d+)/.exec(await readFile(join(dir, STATE_FILE), 'utf8').then((s) => JSON.parse(s).baseStartLsn as string))![1]!;
@@ -222,7 +222,7 @@ async function freedPages(dir: string, toLsn: bigint): Promise<Set<string>> {
   for (const [id, pages] of s.spaces) {
     const file = scan.byId.get(id)?.path;
     if (!file) continue;
-    for (const [pageNo, p] of pages) if (s.pageFlags[p] === PAGE_FREED) out.add(`${file}:${pageNo}`);
+    for (const p of pages) if (s.pageFlags[p] === PAGE_FREED) out.add(`${file}:${s.pageNo[p]}`);
   }
   return out;
 }
