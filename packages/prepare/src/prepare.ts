@@ -21,6 +21,7 @@ import { describeNewerPage, findNewerPage } from './page-scan.js';
 import { PageStore, replayJournal } from './page-store.js';
 import { MAX_RECORDS_PER_MTR, Planner, SpaceKnowledge } from './plan.js';
 import { RECORD_BYTES } from './record-store.js';
+import { prefetching } from './prefetch.js';
 import { readStitched, type SourceSpan } from './stitch.js';
 import { removeIfExists, writeFileAtomic, writeState } from './state.js';
 import { describeTablespace, scanTablespaces, type TablespaceScan } from './tablespaces.js';
@@ -40,7 +41,7 @@ export interface PrepareOptions {
   readonly toLsn?: Lsn | undefined;
   /** Memory for one batch of records (bytes, default 1 GiB). */
   readonly useMemory?: number | undefined;
-  /** Page reads in flight (default 8). */
+  /** Page reads in flight (default 32). */
   readonly parallel?: number | undefined;
   /** Dry run: plan and check, change nothing. */
   readonly planOnly?: boolean | undefined;
@@ -131,6 +132,7 @@ class BatchFeed {
  */
 export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const dir = opts.targetDir;
+  const sources = opts.sources.map((s) => prefetching(s));
   const warnings: string[] = [];
   const warn = (m: string) => {
     warnings.push(m);
@@ -166,7 +168,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const spans: SourceSpan[] = [];
   const batchBytes = Math.max(1 << 20, Math.min(8 << 20, Math.floor(budget / 8)));
   const ends = new Map<LogSource, Lsn>();
-  const feed = new BatchFeed(readStitched(opts.sources, start, { toLsn: opts.toLsn, batchBytes, spans, ends }));
+  const feed = new BatchFeed(readStitched(sources, start, { toLsn: opts.toLsn, batchBytes, spans, ends }));
   const capacity = Math.max(MAX_RECORDS_PER_MTR, Math.floor(budget / RECORD_BYTES));
   const first = new Planner(new SpaceKnowledge(), { pageSize: ps }, true, capacity);
   const rest = new Planner(new SpaceKnowledge(), { pageSize: ps }, false);
@@ -256,7 +258,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const store = new PageStore(dir, ps, liveScan);
   const execOpts = {
     flushBytes: Math.max(ps * 64, Math.min(64 << 20, Math.floor(budget / 4))),
-    readAhead: Math.max(1, opts.parallel ?? 8),
+    readAhead: Math.max(1, opts.parallel ?? 32),
     onWarning: warn,
     flags: new Map<number, number>(),
   };
@@ -283,7 +285,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
       if (plan.reachedLsn === undefined || plan.reachedLsn >= reached) break;
       // Next batch: re-read from where this one ended.
       const next = new Planner(plan.knowledge, { pageSize: ps }, true, capacity);
-      const f2 = new BatchFeed(readStitched(opts.sources, plan.reachedLsn, { toLsn: opts.toLsn, batchBytes, ends }));
+      const f2 = new BatchFeed(readStitched(sources, plan.reachedLsn, { toLsn: opts.toLsn, batchBytes, ends }));
       let st2: 'more' | 'full' | 'end' = 'more';
       while (st2 === 'more' && next.store.memoryBytes() < budget && (next.reachedLsn ?? 0n) < reached) st2 = await f2.feed(next, reached);
       if (next.mtrs === 0) throw new IbarchiveError('internal', `the log from LSN ${formatLsn(plan.reachedLsn)} could not be read again`);

@@ -107,7 +107,7 @@ addCommand((program, io) => {
     .option('--to-time <time>', "apply up to the archived state at this wall-clock time: 'YYYY-MM-DD HH:MM:SS' is local time (TZ), or ISO 8601 with Z/offset; resolved conservatively from the archive's time samples (never includes a change made after it); a time outside the archive is an error")
     .option('--explain', 'with --to-time: print the two samples bracketing the time and the gap between them (seconds, bytes)')
     .option('--use-memory <size>', 'memory for one batch of records, e.g. 512M, 2G (default 1G)')
-    .option('--parallel <n>', 'page reads in flight (default 8)')
+    .option('--parallel <n>', 'page reads in flight (default 32)')
     .option('--plan', 'dry run: print log sources, LSN span, tablespaces and pages touched, memory per batch; change nothing')
     .option('--json', 'progress events and the result as JSON lines on stdout')
     .addHelpText(
