@@ -1,4 +1,4 @@
-import { link, writeFile } from 'node:fs/promises';
+import { link } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   encodeEmptyLog,
@@ -299,7 +299,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   // The new log, the backup's checkpoints file, then our state: the order a re-run relies on.
   await writeFileAtomic(dir, 'ib_logfile0', encodeEmptyLog(reached));
   if (base.checkpoints && base.checkpoints.backupType !== 'log-applied') {
-    await writeFile(join(dir, base.checkpoints.name), formatCheckpointsFile(base.checkpoints, { backup_type: 'log-applied' }));
+    await writeFileAtomic(dir, base.checkpoints.name, formatCheckpointsFile(base.checkpoints, { backup_type: 'log-applied' }));
   }
   await writeState(dir, {
     status: 'done',
