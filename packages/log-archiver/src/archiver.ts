@@ -15,6 +15,7 @@ import { loadArchiveState } from './resume.js';
 import type { Compression } from './segment-format.js';
 import { findLogEnd, logFileReplaced, openServerLog, rereadCheckpoints, type ServerLog } from './server-log.js';
 import { SegmentSink } from './sink.js';
+import { SegmentWriterThread } from './segment-writer.js';
 import type { ArchiveEvent } from './events.js';
 import { ArchiverStatusWriter } from './status.js';
 
@@ -42,6 +43,8 @@ export interface ArchiverOptions {
    * file has no pid and readers cannot judge liveness.
    */
   pid?: number | undefined;
+  /** Bytes read from the server log at once (default 8 MiB). */
+  readBytes?: number | undefined;
 }
 
 /** What a run did. */
@@ -50,6 +53,8 @@ export interface ArchiverSummary {
   archivedLsn: Lsn;
   segmentsWritten: number;
   gaps: { from: Lsn; to: Lsn }[];
+  /** Log bytes that were read straight into the segment being assembled (not copied). */
+  inPlaceBytes: number;
 }
 
 /** Consecutive polls a mid-log checksum failure at the live tail may persist before it is reported as corruption. */
@@ -62,10 +67,21 @@ const TAIL_FAILURE_POLLS = 30;
  * resumes exactly where the archive's files end.
  */
 export async function runArchiver(opts: ArchiverOptions): Promise<ArchiverSummary> {
+  const writer = new SegmentWriterThread();
+  try {
+    return await archive(opts, writer);
+  } finally {
+    await writer.close();
+  }
+}
+
+async function archive(opts: ArchiverOptions, writer: SegmentWriterThread): Promise<ArchiverSummary> {
   const now = opts.now ?? Date.now;
   const statusFile = new ArchiverStatusWriter(opts.archiveDir, { pollIntervalMs: opts.pollIntervalMs ?? 1000, pid: opts.pid, now });
   const emit = (e: ArchiveEvent) => (statusFile.onEvent(e), opts.onEvent?.(e));
   const segmentSize = opts.segmentSize ?? 64 << 20;
+  // Each read goes into the pending segment's free tail when it fits (at least 1 MiB: see file.ts).
+  const readBytes = Math.max(opts.readBytes ?? 8 << 20, 1 << 20);
   const segmentMs = (opts.segmentSeconds ?? 10) * 1000;
   const poll = opts.pollIntervalMs ?? 1000;
   const warnFraction = opts.headroomWarnFraction ?? 0.25;
@@ -91,8 +107,8 @@ export async function runArchiver(opts: ArchiverOptions): Promise<ArchiverSummar
     await writeIdentity(dir, identity);
     pos = identity.startLsn;
   }
-  const sink = new SegmentSink(dir, identity, opts.compression ?? 'lz4', state?.lastHash, emit);
-  const pending = new PendingSegment(pos, Math.min(segmentSize, 16 << 20) + (1 << 21));
+  const sink = new SegmentSink(dir, identity, opts.compression ?? 'lz4', state?.lastHash, emit, writer);
+  const pending = new PendingSegment(pos, Math.min(segmentSize, 64 << 20) + readBytes + (1 << 20));
   const gaps: { from: Lsn; to: Lsn }[] = [];
   const startLsn = pos;
   emit({ type: 'start', archiveDir: dir, log: srv.path, nextLsn: pos, resumed: state !== undefined });
@@ -147,9 +163,16 @@ export async function runArchiver(opts: ArchiverOptions): Promise<ArchiverSummar
     const mark = pending.mark();
     let observedEnd: Lsn | undefined;
     try {
-      for await (const r of readMtrBatches(srv.log, pos, { toLsn, batchBytes: 8 << 20 })) {
-        if (r.kind === 'batch') pending.appendBatch(r, now());
-        else if (r.reason !== 'to-lsn') observedEnd = r.endLsn;
+      // Each window is read straight into the pending segment's free tail, where its mtrs are appended in place.
+      srv.ra.setNextReadTarget(pending.freeTail(readBytes));
+      try {
+        for await (const r of readMtrBatches(srv.log, pos, { toLsn, batchBytes: readBytes })) {
+          if (r.kind === 'batch') pending.appendBatch(r, now());
+          else if (r.reason !== 'to-lsn') observedEnd = r.endLsn;
+          srv.ra.setNextReadTarget(pending.freeTail(readBytes));
+        }
+      } finally {
+        srv.ra.setNextReadTarget(undefined);
       }
       tailFailures = 0;
     } catch (e) {
@@ -188,7 +211,7 @@ export async function runArchiver(opts: ArchiverOptions): Promise<ArchiverSummar
     const t = now();
     const server = serverLsn ?? pos;
     seen.push({ lsn: server, time: t });
-    const durable = sink.durableLsn ?? pending.startLsn;
+    const durable = sink.inFlightFrom ?? pending.startLsn;
     while (seen.length > 1 && seen[1]!.lsn <= durable) seen.shift();
     const firstAhead = seen.find((s) => s.lsn > durable);
     const lagBytes = server > durable ? server - durable : 0n;
@@ -211,7 +234,7 @@ export async function runArchiver(opts: ArchiverOptions): Promise<ArchiverSummar
       if (opts.signal?.aborted) break;
       if (await logFileReplaced(srv)) {
         // Drain the old file (the server wrote everything before the switch there too), then switch.
-        for (let r = await step(); r.more; r = await step()) if (pending.length >= segmentSize) await sink.flush(pending);
+        for (let r = await step(); r.more; r = await step()) if (pending.length >= segmentSize) await sink.submit(pending);
         let next: ServerLog;
         try {
           next = await openServerLog(opts.logPath);
@@ -227,13 +250,13 @@ export async function runArchiver(opts: ArchiverOptions): Promise<ArchiverSummar
       }
       let r = await step();
       while (r.more) {
-        if (pending.length >= segmentSize) await sink.flush(pending);
+        if (pending.length >= segmentSize) await sink.submit(pending);
         if (opts.signal?.aborted) break;
         r = await step();
       }
-      if (pending.length >= segmentSize) await sink.flush(pending);
+      if (pending.length >= segmentSize) await sink.submit(pending);
       pending.sample(now(), pos);
-      if (pending.length > 0 && pending.firstAddedAt !== undefined && now() - pending.firstAddedAt >= segmentMs) await sink.flush(pending);
+      if (pending.length > 0 && pending.firstAddedAt !== undefined && now() - pending.firstAddedAt >= segmentMs) await sink.submit(pending);
       progress(r.serverLsn);
       if (opts.once) break;
       await sleep(poll, opts.signal);
@@ -243,7 +266,7 @@ export async function runArchiver(opts: ArchiverOptions): Promise<ArchiverSummar
   }
   emit({ type: 'stop', archivedLsn: pos });
   await statusFile.settled();
-  return { startLsn, archivedLsn: pos, segmentsWritten: sink.written, gaps };
+  return { startLsn, archivedLsn: pos, segmentsWritten: sink.written, gaps, inPlaceBytes: pending.inPlace };
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

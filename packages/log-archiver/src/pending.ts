@@ -1,14 +1,21 @@
 import { type Lsn, type MtrBatch } from '@ibarchive/parser';
-import { MAX_SAMPLES, type TimeSample } from './segment-format.js';
+import { MAX_SAMPLES, segmentHeaderLength, type TimeSample } from './segment-format.js';
+
+/** Bytes kept free before the payload so that the segment header can be written in front of it (a contiguous file image). */
+export const HEADER_ROOM = segmentHeaderLength(MAX_SAMPLES);
 
 /**
  * The segment being assembled in memory: whole, validated mtrs [startLsn,
  * endLsn) with every terminator rewritten to 1, plus time samples. Nothing
- * here is durable until the archiver writes it as a segment.
+ * here is durable until the archiver writes it as a segment. The buffer keeps
+ * HEADER_ROOM free bytes before the payload (see `handOver()`).
  */
 export class PendingSegment {
   private buf: Uint8Array;
+  private spare: Uint8Array | undefined;
   private len = 0;
+  /** Bytes appended without a copy (read in place through freeTail()). */
+  inPlace = 0;
   private samplesList: TimeSample[] = [];
   startLsn: Lsn;
   /** Wall-clock time the first byte was added (ms), or undefined when empty. */
@@ -16,7 +23,7 @@ export class PendingSegment {
 
   constructor(startLsn: Lsn, initialCapacity: number) {
     this.startLsn = startLsn;
-    this.buf = new Uint8Array(initialCapacity);
+    this.buf = new Uint8Array(HEADER_ROOM + initialCapacity);
   }
 
   get length(): number {
@@ -51,8 +58,11 @@ export class PendingSegment {
     if (b.lsn + BigInt(from) !== this.endLsn) throw new RangeError('batch does not continue the pending segment');
     const n = to - from;
     this.ensure(this.len + n);
-    const base = this.len - from;
-    this.buf.set(b.bytes.subarray(from, to), this.len);
+    const at = HEADER_ROOM + this.len;
+    const base = at - from;
+    // A read made into freeTail() is in place already.
+    if (b.bytes.buffer !== this.buf.buffer || b.bytes.byteOffset + from !== at) this.buf.set(b.bytes.subarray(from, to), at);
+    else this.inPlace += n;
     const re = b.recordsEnds;
     for (let i = 0; i < b.count; i++) this.buf[base + re[i]!] = 1;
     this.len += n;
@@ -67,9 +77,38 @@ export class PendingSegment {
     this.samplesList.push({ timeMs, lsn });
   }
 
+  /**
+   * The free space after the bytes, if at least `min` bytes: a read into it
+   * that appendBatch() then appends needs no copy.
+   */
+  freeTail(min: number): Uint8Array | undefined {
+    const at = HEADER_ROOM + this.len;
+    return this.buf.length - at >= min ? this.buf.subarray(at) : undefined;
+  }
+
   /** The bytes (a view; valid until the next append). */
   bytes(): Uint8Array {
-    return this.buf.subarray(0, this.len);
+    return this.buf.subarray(HEADER_ROOM, HEADER_ROOM + this.len);
+  }
+
+  /**
+   * Hands the payload over to a writer without copying: returns a view of the
+   * bytes, preceded in its buffer by HEADER_ROOM bytes the writer may fill,
+   * and continues in another buffer (the one given back with `giveBack`, or a
+   * new one). The segment is then empty, starting at its former end.
+   */
+  handOver(): Uint8Array {
+    const out = this.bytes();
+    const end = this.endLsn;
+    this.buf = this.spare && this.spare.length >= this.buf.length ? this.spare : new Uint8Array(this.buf.length);
+    this.spare = undefined;
+    this.reset(end);
+    return out;
+  }
+
+  /** Returns a buffer from `handOver()` that the writer no longer uses, for reuse. */
+  giveBack(payload: Uint8Array): void {
+    this.spare = new Uint8Array(payload.buffer, 0, payload.buffer.byteLength);
   }
 
   /** Empties the segment, which now starts at `lsn`. */
@@ -81,9 +120,9 @@ export class PendingSegment {
   }
 
   private ensure(n: number): void {
-    if (n <= this.buf.length) return;
-    const b = new Uint8Array(Math.max(n, this.buf.length * 2));
-    b.set(this.buf.subarray(0, this.len));
+    if (HEADER_ROOM + n <= this.buf.length) return;
+    const b = new Uint8Array(Math.max(HEADER_ROOM + n, this.buf.length * 2));
+    b.set(this.buf.subarray(0, HEADER_ROOM + this.len));
     this.buf = b;
   }
 }

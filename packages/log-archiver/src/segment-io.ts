@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compressFrame, decompressFrameSync } from 'lz4-napi';
+import { compressFrame, compressFrameSync, decompressFrameSync } from 'lz4-napi';
 import { ChecksumMismatchError, CorruptLogError, crc32c, type Lsn } from '@ibarchive/parser';
-import { writeFileDurable } from './durable.js';
+import { writeFileDurable, writeFileDurableSync } from './durable.js';
 import {
   type Compression,
   decodeSegmentHeader,
@@ -28,8 +28,22 @@ export interface WrittenSegment {
   header: SegmentHeader;
 }
 
+/** Options of writeSegment. */
+export interface WriteSegmentOptions {
+  compression: Compression;
+  previousHash: string | undefined;
+  samples: TimeSample[];
+  /**
+   * The bytes before `payload` in its buffer (at least the header's length)
+   * are free: an uncompressed segment's header is written there and the file
+   * written and hashed as one contiguous image, without a copy.
+   */
+  headerRoom?: boolean | undefined;
+}
+
 /**
- * Writes the segment [startLsn, startLsn + payload.length) durably into `dir`.
+ * Writes the segment [startLsn, startLsn + payload.length) durably into `dir`
+ * (compression on libuv's pool; CRC-32C and SHA-256 on this thread).
  * `payload` must already have every mtr terminator set to 1.
  */
 export async function writeSegment(
@@ -37,11 +51,33 @@ export async function writeSegment(
   id: SegmentIdentity,
   startLsn: Lsn,
   payload: Uint8Array,
-  opts: { compression: Compression; previousHash: string | undefined; samples: TimeSample[] },
+  opts: WriteSegmentOptions,
 ): Promise<WrittenSegment> {
-  const endLsn = startLsn + BigInt(payload.length);
   const stored = opts.compression === 'lz4' ? new Uint8Array(await compressFrame(payload)) : payload;
-  const fields = {
+  const img = segmentImage(id, startLsn, payload, stored, opts);
+  await writeFileDurable(dir, img.name, [img.file]);
+  return { name: img.name, hash: createHash('sha256').update(img.file).digest('hex'), header: img.header };
+}
+
+/** writeSegment with blocking calls (lz4 included), for the segment writer thread. */
+export function writeSegmentSync(dir: string, id: SegmentIdentity, startLsn: Lsn, payload: Uint8Array, opts: WriteSegmentOptions): WrittenSegment {
+  const stored =
+    opts.compression === 'lz4' ? new Uint8Array(compressFrameSync(Buffer.from(payload.buffer, payload.byteOffset, payload.length))) : payload;
+  const img = segmentImage(id, startLsn, payload, stored, opts);
+  writeFileDurableSync(dir, img.name, [img.file]);
+  return { name: img.name, hash: createHash('sha256').update(img.file).digest('hex'), header: img.header };
+}
+
+/** The whole file (header + stored payload) as one array: in the payload's header room when it is stored as is. */
+function segmentImage(
+  id: SegmentIdentity,
+  startLsn: Lsn,
+  payload: Uint8Array,
+  stored: Uint8Array,
+  opts: WriteSegmentOptions,
+): { name: string; file: Uint8Array; header: SegmentHeader } {
+  const endLsn = startLsn + BigInt(payload.length);
+  const head = encodeSegmentHeader({
     logFormat: id.logFormat,
     startLsn,
     endLsn,
@@ -53,12 +89,18 @@ export async function writeSegment(
     creator: id.creator,
     previousHash: opts.previousHash,
     samples: opts.samples,
-  };
-  const head = encodeSegmentHeader(fields);
+  });
+  let file: Uint8Array;
+  if (stored === payload && opts.headerRoom === true && payload.byteOffset >= head.length) {
+    file = new Uint8Array(payload.buffer, payload.byteOffset - head.length, head.length + payload.length);
+    file.set(head, 0);
+  } else {
+    file = new Uint8Array(head.length + stored.length);
+    file.set(head, 0);
+    file.set(stored, head.length);
+  }
   const name = segmentFileName(startLsn, endLsn);
-  await writeFileDurable(dir, name, [head, stored]);
-  const hash = createHash('sha256').update(head).update(stored).digest('hex');
-  return { name, hash, header: decodeSegmentHeader(head, name) };
+  return { name, file, header: decodeSegmentHeader(head, name) };
 }
 
 /** A segment file read and fully verified. */

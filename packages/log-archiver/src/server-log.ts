@@ -19,7 +19,8 @@ export interface ServerLog {
 
 /** Opens the server log at `path`. */
 export async function openServerLog(path: string): Promise<ServerLog> {
-  const ra = await fileRandomAccess(path);
+  // Every read is consumed before the next few (the parser's ring read joins at most two).
+  const ra = await fileRandomAccess(path, path, { reuseBuffers: 4 });
   try {
     return { path, ra, log: await openCircularLog(ra) };
   } catch (e) {
