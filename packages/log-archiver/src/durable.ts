@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -48,31 +47,3 @@ export async function writeFileDurable(dir: string, name: string, parts: Uint8Ar
   await syncDir(dir);
 }
 
-/** writeFileDurable with blocking calls, for a worker thread that does nothing else meanwhile. */
-export function writeFileDurableSync(dir: string, name: string, parts: Uint8Array[]): void {
-  const tmp = join(dir, `${TEMP_PREFIX}${name}-${randomBytes(4).toString('hex')}`);
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    for (const p of parts) {
-      let done = 0;
-      while (done < p.length) done += writeSync(fd, p, done, p.length - done);
-    }
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
-    }
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, join(dir, name));
-  const dfd = openSync(dir, 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
-}

@@ -1,8 +1,5 @@
 import { type Lsn, type MtrBatch } from '@ibarchive/parser';
-import { MAX_SAMPLES, segmentHeaderLength, type TimeSample } from './segment-format.js';
-
-/** Bytes kept free before the payload so that the segment header can be written in front of it (a contiguous file image). */
-export const HEADER_ROOM = segmentHeaderLength(MAX_SAMPLES);
+import { HEADER_ROOM, MAX_SAMPLES, type TimeSample } from './segment-format.js';
 
 /**
  * The segment being assembled in memory: whole, validated mtrs [startLsn,

@@ -87,6 +87,9 @@ export function segmentHeaderLength(n: number): number {
   return SEGMENT_FIXED_HEADER + 16 * n + 4;
 }
 
+/** The longest header (MAX_SAMPLES samples): writers keep this much free before a payload to put the header there. */
+export const HEADER_ROOM = segmentHeaderLength(MAX_SAMPLES);
+
 /** Encodes a header (fields as in the table above). */
 export function encodeSegmentHeader(h: Omit<SegmentHeader, 'version' | 'headerLength'>): Uint8Array {
   if (h.samples.length > MAX_SAMPLES) throw new RangeError(`too many time samples: ${h.samples.length}`);

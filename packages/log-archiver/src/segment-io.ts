@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compressFrame, compressFrameSync, decompressFrameSync } from 'lz4-napi';
+import { decompressFrameSync } from 'lz4-napi';
 import { ChecksumMismatchError, CorruptLogError, crc32c, type Lsn } from '@ibarchive/parser';
-import { writeFileDurable, writeFileDurableSync } from './durable.js';
+import { writeFileDurable } from './durable.js';
+import { compressLz4Frame } from './lz4-frame.js';
 import {
   type Compression,
   decodeSegmentHeader,
   encodeSegmentHeader,
+  HEADER_ROOM,
   segmentFileName,
   type SegmentHeader,
   type TimeSample,
@@ -39,12 +41,15 @@ export interface WriteSegmentOptions {
    * written and hashed as one contiguous image, without a copy.
    */
   headerRoom?: boolean | undefined;
+  /** A buffer holder owned by one serial writer: compressed segments are assembled in it, reused from one segment to the next. */
+  scratch?: { buf: Uint8Array | undefined } | undefined;
 }
 
 /**
- * Writes the segment [startLsn, startLsn + payload.length) durably into `dir`
- * (compression on libuv's pool; CRC-32C and SHA-256 on this thread).
- * `payload` must already have every mtr terminator set to 1.
+ * Writes the segment [startLsn, startLsn + payload.length) durably into `dir`.
+ * `payload` must already have every mtr terminator set to 1. LZ4 blocks are
+ * compressed on libuv's thread pool (lz4-frame.ts); CRC-32C and SHA-256 run on
+ * the calling thread (the archiver's segment writer thread).
  */
 export async function writeSegment(
   dir: string,
@@ -53,27 +58,20 @@ export async function writeSegment(
   payload: Uint8Array,
   opts: WriteSegmentOptions,
 ): Promise<WrittenSegment> {
-  const stored = opts.compression === 'lz4' ? new Uint8Array(await compressFrame(payload)) : payload;
-  const img = segmentImage(id, startLsn, payload, stored, opts);
+  const lz4 = opts.compression === 'lz4';
+  const stored = lz4 ? await compressLz4Frame(payload, { room: HEADER_ROOM, holder: opts.scratch }) : payload;
+  const img = segmentImage(id, startLsn, payload, stored, lz4 || opts.headerRoom === true, opts);
   await writeFileDurable(dir, img.name, [img.file]);
   return { name: img.name, hash: createHash('sha256').update(img.file).digest('hex'), header: img.header };
 }
 
-/** writeSegment with blocking calls (lz4 included), for the segment writer thread. */
-export function writeSegmentSync(dir: string, id: SegmentIdentity, startLsn: Lsn, payload: Uint8Array, opts: WriteSegmentOptions): WrittenSegment {
-  const stored =
-    opts.compression === 'lz4' ? new Uint8Array(compressFrameSync(Buffer.from(payload.buffer, payload.byteOffset, payload.length))) : payload;
-  const img = segmentImage(id, startLsn, payload, stored, opts);
-  writeFileDurableSync(dir, img.name, [img.file]);
-  return { name: img.name, hash: createHash('sha256').update(img.file).digest('hex'), header: img.header };
-}
-
-/** The whole file (header + stored payload) as one array: in the payload's header room when it is stored as is. */
+/** The whole file (header + stored payload) as one array: the header goes in the free bytes before `stored` when `roomBefore`. */
 function segmentImage(
   id: SegmentIdentity,
   startLsn: Lsn,
   payload: Uint8Array,
   stored: Uint8Array,
+  roomBefore: boolean,
   opts: WriteSegmentOptions,
 ): { name: string; file: Uint8Array; header: SegmentHeader } {
   const endLsn = startLsn + BigInt(payload.length);
@@ -91,8 +89,8 @@ function segmentImage(
     samples: opts.samples,
   });
   let file: Uint8Array;
-  if (stored === payload && opts.headerRoom === true && payload.byteOffset >= head.length) {
-    file = new Uint8Array(payload.buffer, payload.byteOffset - head.length, head.length + payload.length);
+  if (roomBefore && stored.byteOffset >= head.length) {
+    file = new Uint8Array(stored.buffer, stored.byteOffset - head.length, head.length + stored.length);
     file.set(head, 0);
   } else {
     file = new Uint8Array(head.length + stored.length);
