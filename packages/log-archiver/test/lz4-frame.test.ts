@@ -40,7 +40,7 @@ for (const [name, input] of cases) {
   test(`round trip, ${name}: lz4-napi and the lz4 tool decode it; sync and async agree`, async (t) => {
     const a = compressLz4FrameSync(input);
     const b = await compressLz4Frame(input);
-    t.deepEqual(Buffer.from(a), Buffer.from(b));
+    t.is(Buffer.compare(a, b), 0, 'sync and async frames are identical');
     t.deepEqual(Buffer.from(a.subarray(0, 7)), Buffer.from(LZ4_FRAME_HEADER));
     t.deepEqual(Buffer.from(a.subarray(a.length - 4)), Buffer.alloc(4), 'end mark');
     t.true(a.length <= input.length + 11 + 4 * Math.ceil(input.length / LZ4_BLOCK_SIZE));
