@@ -1,9 +1,9 @@
-import { applyRecord, finalizePage, type ApplyContext } from './apply/index.js';
+import { ApplyError, applyRecord, finalizePage, type ApplyContext } from './apply/index.js';
 import { FREE_PAGE, IbarchiveError, MEMMOVE, type PageRecord } from '@ibarchive/parser';
 import { isAllZero, pageLsnNumber, readFspHeader } from './fsp.js';
 import type { PageStore } from './page-store.js';
 import type { Planner } from './plan.js';
-import type { RecordStore } from './record-store.js';
+import { R_CODE_OFFSET, R_DATA_END, R_DATA_START, R_LENGTH, R_MTR, R_START, RECORD_WORDS, type RecordStore } from './record-store.js';
 
 /** A stored record presented as the parser's PageRecord, one reusable object. */
 class RecordView implements PageRecord {
@@ -20,23 +20,26 @@ class RecordView implements PageRecord {
   dataStart = 0;
   dataEnd = 0;
 
-  load(s: RecordStore, r: number, spaceId: number, pageNo: number): this {
-    const code = s.code[r]!;
+  /** Loads the record whose row starts at word `o` of the store's rows. */
+  load(s: RecordStore, o: number, spaceId: number, pageNo: number): this {
+    const rec = s.rec;
+    const codeOffset = rec[o + R_CODE_OFFSET]!;
+    const code = codeOffset >>> 16;
     const type = code & 0x70;
     this.type = type;
     this.subtype = (code & 0x0f) - 1;
     this.spaceId = spaceId;
     this.pageNo = pageNo;
-    this.bytes = s.buffers[s.mtrBuf[s.mtr[r]!]!]!;
-    this.offset = s.offset[r]!;
-    this.length = s.length[r]!;
+    this.bytes = s.buffers[s.mtrBuf[rec[o + R_MTR]!]!]!;
+    this.offset = codeOffset & 0xffff;
+    this.length = rec[o + R_LENGTH]!;
     if (type === MEMMOVE) {
-      this.source = s.dataStart[r]!;
+      this.source = rec[o + R_DATA_START]!;
       this.dataStart = this.dataEnd = 0;
     } else {
       this.source = 0;
-      this.dataStart = s.dataStart[r]!;
-      this.dataEnd = s.dataEnd[r]!;
+      this.dataStart = rec[o + R_DATA_START]!;
+      this.dataEnd = rec[o + R_DATA_END]!;
     }
     // The whole record is not kept; OPTION records (the only users) are not stored.
     this.recStart = this.dataStart;
@@ -121,21 +124,26 @@ export async function executePlan(plan: Planner, pages: PageStore, opts: Execute
         if (s.pageFlags[p]) page.fill(0);
         const pageLsn = s.pageFlags[p] ? 0 : pageLsnNumber(page);
         let lastEnd = -1;
-        let ctxMtr = -1;
         const end = start[p + 1]!;
+        const rec = s.rec;
+        const skipBelow = pageLsn - s.baseLsn;
         for (let i = start[p]!; i < end; i++) {
-          const r = perm[i]!;
-          const m = s.mtr[r]!;
-          if (m !== ctxMtr) {
-            ctxMtr = m;
-            ctx.lsn = BigInt(s.mtrStart[m]!);
-          }
-          if (s.mtrStart[m]! < pageLsn) {
+          const o = perm[i]! * RECORD_WORDS;
+          if (rec[o + R_START]! < skipBelow) {
             stats.recordsSkipped++;
             continue;
           }
-          if ((s.code[r]! & 0x70) === FREE_PAGE) continue;
-          applyRecord(page, view.load(s, r, id, pageNo), ctx);
+          const m = rec[o + R_MTR]!;
+          if (((rec[o + R_CODE_OFFSET]! >>> 16) & 0x70) === FREE_PAGE) continue;
+          try {
+            applyRecord(page, view.load(s, o, id, pageNo), ctx);
+          } catch (e) {
+            // The LSN is attached only on failure (no BigInt per applied record).
+            if (e instanceof ApplyError) {
+              throw new ApplyError(e.record, e.spaceId, e.pageNo, e.check, { ...ctx, lsn: BigInt(s.mtrStart[m]!) });
+            }
+            throw e;
+          }
           stats.recordsApplied++;
           lastEnd = s.mtrEnd[m]!;
         }

@@ -105,7 +105,7 @@ export class Planner {
       const start = batch.starts[i]!;
       const end = batch.ends[i]!;
       if (baseN + end > limit) break;
-      if (this.collect && store.nearlyFull((end - start) >>> 1)) {
+      if (this.collect && (store.nearlyFull((end - start) >>> 1) || (store.baseLsn >= 0 && baseN + end - store.baseLsn >= 2 ** 32))) {
         this.full = true;
         break;
       }
@@ -230,7 +230,7 @@ export class Planner {
       const pages: Record<string, string[]> = {};
       for (const p of s.pagesInOrder(id)) {
         const recs: string[] = [];
-        for (const r of s.recordsOf(p)) recs.push(`${typeName(s.typeOf(r), s.subtypeOf(r))}@${s.mtrStart[s.mtr[r]!]}`);
+        for (const r of s.recordsOf(p)) recs.push(`${typeName(s.typeOf(r), s.subtypeOf(r))}@${s.mtrStart[s.mtrOf(r)]}`);
         pages[String(s.pageNo[p])] = recs;
       }
       spaces[String(id)] = pages;

@@ -162,7 +162,10 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const ddl = await planBackupDdl(dir, files);
   const scan = await scanTablespaces(dir, files, layoutAfterDdl(files, ddl));
   const ps = scan.pageSize;
-  const budget = opts.useMemory ?? DEFAULT_MEMORY;
+  const memory = opts.useMemory ?? DEFAULT_MEMORY;
+  // Staged page images and their journal copy take 2 x flushBytes; the rest holds records and log.
+  const flushBytes = Math.max(ps * 64, Math.min(64 << 20, Math.floor(memory / 8)));
+  const budget = Math.max(1 << 20, memory - 2 * flushBytes);
 
   // Pre-flight: read the whole needed range (first batch kept), validating every mtr.
   const spans: SourceSpan[] = [];
@@ -257,7 +260,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const liveScan = await scanTablespaces(dir, await listFiles(dir), layoutAfterDdl(await listFiles(dir), []));
   const store = new PageStore(dir, ps, liveScan);
   const execOpts = {
-    flushBytes: Math.max(ps * 64, Math.min(64 << 20, Math.floor(budget / 4))),
+    flushBytes,
     readAhead: Math.max(1, opts.parallel ?? 32),
     onWarning: warn,
     flags: new Map<number, number>(),
@@ -282,6 +285,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
       if (plan.reachedLsn === undefined && reached > start) {
         throw new IbarchiveError('internal', `batch ${batches} took no mtr at LSN ${formatLsn(from)}`);
       }
+      plan.store.release();
       if (plan.reachedLsn === undefined || plan.reachedLsn >= reached) break;
       // Next batch: re-read from where this one ended.
       const next = new Planner(plan.knowledge, { pageSize: ps }, true, capacity);

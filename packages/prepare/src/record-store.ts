@@ -1,8 +1,10 @@
 /**
- * Columnar store of page records, without an object per record. Records are
- * kept in log order in typed-array columns allocated once for the batch's
- * capacity (untouched capacity costs no memory: large zeroed buffers are mapped
- * lazily), each with the index of its page and of its mtr; the log bytes stay in
+ * Store of page records, without an object per record. Records are kept in
+ * log order as fixed-size rows of one Uint32Array (one cache line holds a
+ * record's fields, which matters when a page's records are visited across the
+ * whole batch), allocated once for the batch's capacity (untouched capacity
+ * costs no memory: large zeroed buffers are mapped lazily), each with the
+ * index of its page and of its mtr; the log bytes stay in
  * the batch buffers they were read into, referenced per mtr. INIT_PAGE /
  * FREE_PAGE discard a page's earlier records by moving the page's `firstLive`
  * record index; dropping a space retires its pages. `sortByPage()` groups the
@@ -12,8 +14,21 @@ export const PAGE_INIT = 1;
 export const PAGE_FREED = 2;
 const PAGE_DEAD = 4;
 
-/** Bytes per stored record (all columns). */
-export const RECORD_BYTES = 4 + 4 + 1 + 2 + 2 + 4 + 4;
+/**
+ * Words of a record row: page index, mtr index, (type | subtype + 1) << 16 |
+ * offset, length, data start (MEMMOVE: source offset), data end, mtr start LSN
+ * minus the store's base LSN.
+ */
+export const RECORD_WORDS = 7;
+export const R_PAGE = 0;
+export const R_MTR = 1;
+export const R_CODE_OFFSET = 2;
+export const R_LENGTH = 3;
+export const R_DATA_START = 4;
+export const R_DATA_END = 5;
+export const R_START = 6;
+/** Bytes per stored record. */
+export const RECORD_BYTES = RECORD_WORDS * 4;
 
 function grow<T extends Uint8Array | Uint32Array | Int32Array | Float64Array>(a: T, need: number): T {
   if (need <= a.length) return a;
@@ -34,18 +49,12 @@ export class RecordStore {
   readonly buffers: Uint8Array[] = [];
   bufferBytes = 0;
 
-  // records (log order)
+  // records (log order), RECORD_WORDS per record
   count = 0;
   readonly capacity: number;
-  readonly page: Uint32Array;
-  readonly mtr: Uint32Array;
-  /** (type & 0x70) | (subtype + 1) */
-  readonly code: Uint8Array;
-  readonly offset: Uint16Array;
-  readonly length: Uint16Array;
-  /** WRITE/MEMSET/EXTENDED: data start in the buffer; MEMMOVE: source offset in the page. */
-  readonly dataStart: Uint32Array;
-  readonly dataEnd: Uint32Array;
+  rec: Uint32Array;
+  /** LSN that R_START is relative to (the first mtr's start). */
+  baseLsn = -1;
 
   // mtrs: start and end LSN as numbers (exact below 2^53), buffer index
   mtrCount = 0;
@@ -67,13 +76,7 @@ export class RecordStore {
 
   constructor(capacity = 1 << 20) {
     this.capacity = capacity;
-    this.page = new Uint32Array(capacity);
-    this.mtr = new Uint32Array(capacity);
-    this.code = new Uint8Array(capacity);
-    this.offset = new Uint16Array(capacity);
-    this.length = new Uint16Array(capacity);
-    this.dataStart = new Uint32Array(capacity);
-    this.dataEnd = new Uint32Array(capacity);
+    this.rec = new Uint32Array(capacity * RECORD_WORDS);
   }
 
   /** True when fewer than `margin` more records fit. */
@@ -97,6 +100,7 @@ export class RecordStore {
     this.mtrStart[i] = start;
     this.mtrEnd[i] = end;
     this.mtrBuf[i] = buf;
+    if (this.baseLsn < 0) this.baseLsn = start;
     return i;
   }
 
@@ -146,13 +150,15 @@ export class RecordStore {
   ): void {
     const r = this.count++;
     const p = this.pageIndex(spaceId, pageNo);
-    this.page[r] = p;
-    this.mtr[r] = mtr;
-    this.code[r] = (type & 0x70) | (subtype + 1);
-    this.offset[r] = offset;
-    this.length[r] = length;
-    this.dataStart[r] = dataStart;
-    this.dataEnd[r] = dataEnd;
+    const rec = this.rec;
+    const o = r * RECORD_WORDS;
+    rec[o] = p;
+    rec[o + 1] = mtr;
+    rec[o + 2] = (((type & 0x70) | (subtype + 1)) << 16) | offset;
+    rec[o + 3] = length;
+    rec[o + 4] = dataStart;
+    rec[o + 5] = dataEnd;
+    rec[o + 6] = this.mtrStart[mtr]! - this.baseLsn;
     if (reset) {
       this.firstLive[p] = r;
       this.pageFlags[p] = reset;
@@ -161,12 +167,17 @@ export class RecordStore {
 
   /** Record type of record r. */
   typeOf(r: number): number {
-    return this.code[r]! & 0x70;
+    return (this.rec[r * RECORD_WORDS + R_CODE_OFFSET]! >>> 16) & 0x70;
   }
 
   /** EXTENDED subtype of record r (-1 for other types). */
   subtypeOf(r: number): number {
-    return (this.code[r]! & 0x0f) - 1;
+    return ((this.rec[r * RECORD_WORDS + R_CODE_OFFSET]! >>> 16) & 0x0f) - 1;
+  }
+
+  /** mtr index of record r. */
+  mtrOf(r: number): number {
+    return this.rec[r * RECORD_WORDS + R_MTR]!;
   }
 
   /** Retires every collected record of a space (FILE_DELETE, TRIM_PAGES). */
@@ -181,27 +192,37 @@ export class RecordStore {
     this.lastKey = -1;
   }
 
+  /** Drops the rows and log buffers once the batch is applied (the page list stays). */
+  release(): void {
+    this.rec = new Uint32Array(0);
+    this.buffers.length = 0;
+    this.bufferBytes = 0;
+    this.count = 0;
+    this.pageByKey.clear();
+  }
+
   /** Approximate heap bytes held: log buffers, columns in use, mtrs and pages. */
   memoryBytes(): number {
-    return this.bufferBytes + this.count * RECORD_BYTES + this.mtrCount * 20 + this.pageCount * 80;
+    // + 4 bytes per record for the permutation of sortByPage()
+    return this.bufferBytes + this.count * (RECORD_BYTES + 4) + this.mtrCount * 20 + this.pageCount * 80;
   }
 
   /** Counting sort of the live records by page (log order kept within a page). */
   sortByPage(): PageOrder {
     const n = this.pageCount;
     const start = new Uint32Array(n + 1);
-    const page = this.page;
+    const rec = this.rec;
     const first = this.firstLive;
     const flags = this.pageFlags;
     for (let r = 0; r < this.count; r++) {
-      const p = page[r]!;
+      const p = rec[r * RECORD_WORDS]!;
       if (r >= first[p]! && flags[p] !== PAGE_DEAD) start[p + 1]!++;
     }
     for (let p = 0; p < n; p++) start[p + 1]! += start[p]!;
     const fill = start.slice(0, n);
     const perm = new Uint32Array(start[n]!);
     for (let r = 0; r < this.count; r++) {
-      const p = page[r]!;
+      const p = rec[r * RECORD_WORDS]!;
       if (r >= first[p]! && flags[p] !== PAGE_DEAD) perm[fill[p]!++] = r;
     }
     return { perm, start };
@@ -218,7 +239,7 @@ export class RecordStore {
   recordsOf(p: number): number[] {
     const out: number[] = [];
     if (this.pageFlags[p] === PAGE_DEAD) return out;
-    for (let r = this.firstLive[p]!; r < this.count; r++) if (this.page[r] === p) out.push(r);
+    for (let r = this.firstLive[p]!; r < this.count; r++) if (this.rec[r * RECORD_WORDS] === p) out.push(r);
     return out;
   }
 }
