@@ -7,6 +7,7 @@ import { parseBackupCnf } from '../src/backup-cnf.js';
 import { formatCheckpointsFile, parseCheckpointsFile } from '../src/checkpoints-file.js';
 import { decodeJournal, encodeJournal } from '../src/journal.js';
 import { describeTablespace } from '../src/tablespaces.js';
+import { inspectBase } from '../src/base.js';
 import { unsupportedFlags, pageSizeOfFlags } from '../src/fsp.js';
 
 test('xtrabackup_checkpoints is parsed and rewritten with one value changed', (t) => {
@@ -76,4 +77,19 @@ test('unsupported tablespaces are named', (t) => {
   t.is(pageSizeOfFlags(0x15), 16384);
   t.is(pageSizeOfFlags(0x13), 4096);
   t.is(describeTablespace('shop/orders#P#p2019.ibd'), 'table shop.orders (partition p2019) (shop/orders#P#p2019.ibd)');
+});
+
+test('inspectBase: BACKUP SERVER layout starts at innodb_log_recovery_start; prepared and unknown dirs are refused', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'ibarchive-base-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await t.throwsAsync(inspectBase(dir), { message: /is not a mariadb-backup directory \(no xtrabackup_checkpoints\) nor a BACKUP SERVER copy/ });
+  await writeFile(join(dir, 'backup.cnf'), '[mariadbd]\ninnodb_log_recovery_start=5000000\ninnodb_log_recovery_target=5100000\n');
+  const b = await inspectBase(dir);
+  t.is(b.kind, 'backup-server');
+  t.is(b.startLsn, 5000000n);
+  t.is(b.baseEndLsn, 5100000n);
+  t.deepEqual(b.ownLogs, []);
+  await rm(join(dir, 'backup.cnf'));
+  await writeFile(join(dir, 'xtrabackup_checkpoints'), 'backup_type = log-applied\nfrom_lsn = 0\nto_lsn = 1\nlast_lsn = 2\n');
+  await t.throwsAsync(inspectBase(dir), { message: /was already prepared \(xtrabackup_checkpoints: backup_type = log-applied\)/ });
 });
