@@ -30,6 +30,14 @@ test('kill -9 of the archiver at random moments under load, then restart: no gap
   const args = ['--datadir', srv.datadir, '--archive-dir', archiveDir, '--poll-interval', '20', '--segment-size', '1M', '--segment-seconds', '1'];
   let current = startArchiver(args);
   t.teardown(() => current.child.kill('SIGKILL'));
+  // The workload starts once the archive exists, so that it begins before the workload's first LSN
+  // however slowly the first archiver starts on a loaded machine.
+  const t0 = Date.now();
+  while (!(await readdir(archiveDir).catch(() => [] as string[])).includes('archive.json')) {
+    if (Date.now() - t0 > 60_000) throw new Error('the archiver did not create archive.json within 60 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const workloadStart = await srv.lsn();
   let workloadDone = false;
   const workload = runWorkload(srv, { rounds: 2, volumeMB: 24, ddlRound: -1 }).finally(() => (workloadDone = true));
   let kills = 0;
@@ -53,6 +61,7 @@ test('kill -9 of the archiver at random moments under load, then restart: no gap
   const names = await readdir(archiveDir);
   const a = await openArchive(archiveDir);
   t.deepEqual(a.gaps, [], 'no recorded or missing ranges');
+  t.true(a.startLsn <= workloadStart, `archive starts at ${formatLsn(a.startLsn)}, the workload at ${formatLsn(workloadStart)}`);
   t.is(a.coverage.length, 1);
   t.true(a.endLsn >= final, `archive ends at ${formatLsn(a.endLsn)}, server at ${formatLsn(final)}`);
   t.false(names.some((n) => n.startsWith('gap-')));
