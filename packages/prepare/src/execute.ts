@@ -96,8 +96,9 @@ export async function executePlan(plan: Planner, pages: PageStore, opts: Execute
   const total = plan.pageCount();
   const { perm, start } = s.sortByPage();
   let done = 0;
-  const bufs: Uint8Array[] = [];
-  for (let i = 0; i < opts.readAhead; i++) bufs.push(new Uint8Array(ps));
+  // Two sets of page buffers: the next chunk is read while the current one is applied.
+  const n = opts.readAhead;
+  const sets: Uint8Array[][] = [0, 1].map(() => Array.from({ length: n }, () => new Uint8Array(ps)));
   const ctx: ApplyContext = { pageSize: ps, lsn: undefined, file: undefined };
 
   for (const id of plan.spaceIds()) {
@@ -112,11 +113,14 @@ export async function executePlan(plan: Planner, pages: PageStore, opts: Execute
     }
     let flags = opts.flags.get(id);
     let fspSize = -1;
-    for (let c = 0; c < order.length; c += bufs.length) {
-      const chunk = order.slice(c, c + bufs.length);
-      await Promise.all(
-        chunk.map((p, j) => (s.pageFlags[p] ? Promise.resolve() : pages.read(id, s.pageNo[p]!, bufs[j]!))),
-      );
+    const readChunk = (c: number, bufs: Uint8Array[]) =>
+      Promise.all(order.slice(c, c + n).map((p, j) => (s.pageFlags[p] ? undefined : pages.read(id, s.pageNo[p]!, bufs[j]!))));
+    let reading = readChunk(0, sets[0]!);
+    for (let c = 0, half = 0; c < order.length; c += n, half ^= 1) {
+      await reading;
+      const bufs = sets[half]!;
+      const chunk = order.slice(c, c + n);
+      if (c + n < order.length) reading = readChunk(c + n, sets[half ^ 1]!);
       for (let j = 0; j < chunk.length; j++) {
         const p = chunk[j]!;
         const pageNo = s.pageNo[p]!;

@@ -107,14 +107,16 @@ export class PageStore {
   async flush(): Promise<void> {
     if (this.staged.length === 0) return;
     await this.journal.write(this.staged, this.pageSize);
+    const writes: Promise<unknown>[] = [];
     for (let i = 0; i < this.staged.length; i++) {
       const e = this.staged[i]!;
       const s = this.spaces.get(this.stagedIds[i]!)!;
-      const fh = await this.handle(s);
       const pos = e.pageNo * this.pageSize;
-      await fh.write(e.page, 0, this.pageSize, pos);
+      writes.push(this.handle(s).then((fh) => fh.write(e.page, 0, this.pageSize, pos)));
       if (pos + this.pageSize > s.bytes) s.bytes = pos + this.pageSize;
+      if (writes.length >= 64) await Promise.all(writes.splice(0));
     }
+    await Promise.all(writes);
     for (const id of this.stagedSpaces) {
       const fh = this.spaces.get(id)?.fh;
       if (fh) await (await fh).sync();
