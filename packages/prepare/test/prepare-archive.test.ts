@@ -262,3 +262,24 @@ test.serial('a prepare killed at any moment and re-run reaches identical files',
   }
   t.true(killedMidway >= 1, 'at least one kill landed while pages were being written');
 });
+
+test.serial('ibarchive prepare --plan --json lists the log sources and the archive segments it reads, changing nothing', async (t) => {
+  const point = laterPoints()[laterPoints().length - 1]!;
+  const dir = join(work, 'plan-cli');
+  await copyDir(base, dir);
+  const before = await hashTree(dir);
+  const run = runCli(['prepare', '--target-dir', dir, '--archived-logs-dir', archive, '--to-archived-lsn', String(point.lsn), '--plan', '--json']);
+  let out = '';
+  run.child.stdout!.on('data', (d) => (out += String(d)));
+  t.is(await run.done, 0);
+  const result = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'result')!;
+  const sources = result.sources as Array<{ source: string; fromLsn: string; toLsn: string }>;
+  const segments = result.segments as Array<{ file: string; startLsn: string; endLsn: string }>;
+  t.true(sources.length >= 2, JSON.stringify(sources));
+  t.true(segments.length >= 3, JSON.stringify(segments));
+  t.is(result.reachedLsn, String(point.lsn));
+  // Segments are contiguous and cover the archive part of the span.
+  for (let i = 1; i < segments.length; i++) t.is(segments[i]!.startLsn, segments[i - 1]!.endLsn);
+  t.true(BigInt(segments[segments.length - 1]!.endLsn) >= point.lsn);
+  t.deepEqual(await hashTree(dir), before);
+});

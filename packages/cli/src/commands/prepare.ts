@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { openLogPath, type OpenedLog } from '@ibarchive/log-archiver';
+import { openArchive, openLogPath, type OpenedLog } from '@ibarchive/log-archiver';
 import { formatLsn, parseLsn, UsageError, type LogSource } from '@ibarchive/parser';
 import { inspectBase, prepare, type PrepareProgress, type PrepareResult } from '@ibarchive/prepare';
 import { addCommand } from '../program.js';
@@ -51,7 +51,29 @@ function progressReporter(io: Output, json: boolean): (p: PrepareProgress) => vo
   };
 }
 
-function resultJson(r: PrepareResult): object {
+/** Archive segments a prepare read (those overlapping the spans read from the archive source). */
+interface SegmentUse {
+  file: string;
+  startLsn: bigint;
+  endLsn: bigint;
+}
+
+async function segmentsUsed(r: PrepareResult, archiveDir: string | undefined, archiveSource: string | undefined): Promise<SegmentUse[]> {
+  if (archiveDir === undefined || archiveSource === undefined) return [];
+  const spans = r.spans.filter((s) => s.source === archiveSource);
+  if (spans.length === 0) return [];
+  let archive;
+  try {
+    archive = await openArchive(archiveDir);
+  } catch {
+    return [];
+  }
+  return archive.segments
+    .filter((g) => spans.some((s) => g.startLsn < s.toLsn && g.endLsn > s.fromLsn))
+    .map((g) => ({ file: g.file, startLsn: g.startLsn, endLsn: g.endLsn }));
+}
+
+function resultJson(r: PrepareResult, segments: SegmentUse[]): object {
   return {
     event: 'result',
     planOnly: r.planOnly,
@@ -61,6 +83,7 @@ function resultJson(r: PrepareResult): object {
     requestedLsn: r.requestedLsn === undefined ? null : formatLsn(r.requestedLsn),
     availableEndLsn: formatLsn(r.availableEndLsn),
     sources: r.spans.map((s) => ({ source: s.source, fromLsn: formatLsn(s.fromLsn), toLsn: formatLsn(s.toLsn) })),
+    segments: segments.map((g) => ({ file: g.file, startLsn: formatLsn(g.startLsn), endLsn: formatLsn(g.endLsn) })),
     mtrs: r.mtrs,
     records: r.records,
     logBytes: r.logBytes,
@@ -75,13 +98,14 @@ function resultJson(r: PrepareResult): object {
   };
 }
 
-function printResult(io: Output, r: PrepareResult): void {
+function printResult(io: Output, r: PrepareResult, segments: SegmentUse[]): void {
   const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
   io.out(r.planOnly ? 'Plan (dry run, nothing written):' : 'Prepared:');
   io.out(`  base             ${r.base}`);
   io.out(`  LSN span         ${formatLsn(r.startLsn)} .. ${formatLsn(r.reachedLsn)}${r.requestedLsn !== undefined ? ` (requested ${formatLsn(r.requestedLsn)})` : ''}`);
   io.out(`  log available to ${formatLsn(r.availableEndLsn)}`);
   for (const s of r.spans) io.out(`  log source       ${s.source}: ${formatLsn(s.fromLsn)} .. ${formatLsn(s.toLsn)}`);
+  for (const g of segments) io.out(`    segment        ${g.file}: ${formatLsn(g.startLsn)} .. ${formatLsn(g.endLsn)}`);
   io.out(`  mtrs / records   ${r.mtrs} / ${r.records} (${mib(r.logBytes)} of log)`);
   io.out(`  tablespaces      ${r.tablespaces.length}, pages touched ${r.pagesTouched}`);
   for (const t of r.tablespaces) io.out(`    space ${t.spaceId} ${t.file ?? '(no file)'}: ${t.pages} pages`);
@@ -147,8 +171,10 @@ addCommand((program, io) => {
             else io.err(`warning: ${m}`);
           },
         });
-        if (json) io.out(JSON.stringify(resultJson(result)));
-        else printResult(io, result);
+        const archiveSource = flags.archivedLogsDir !== undefined ? opened[opened.length - 1]?.source.name : undefined;
+        const segments = await segmentsUsed(result, flags.archivedLogsDir, archiveSource);
+        if (json) io.out(JSON.stringify(resultJson(result, segments)));
+        else printResult(io, result, segments);
       } finally {
         for (const o of opened) await o.close();
       }
