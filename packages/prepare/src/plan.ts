@@ -60,9 +60,16 @@ export class Planner {
   records = 0;
   /** Total log bytes of the mtrs taken (records, terminators and CRCs). */
   logBytes = 0;
-  firstLsn: Lsn | undefined;
+  private firstN = -1;
+  private reachedN = -1;
+  /** Start LSN of the first mtr taken. */
+  get firstLsn(): Lsn | undefined {
+    return this.firstN < 0 ? undefined : BigInt(this.firstN);
+  }
   /** End LSN of the last mtr taken. */
-  reachedLsn: Lsn | undefined;
+  get reachedLsn(): Lsn | undefined {
+    return this.reachedN < 0 ? undefined : BigInt(this.reachedN);
+  }
   private readonly reader: RecordReader;
 
   /** Set when the store cannot take another mtr: the batch ends here. */
@@ -110,7 +117,16 @@ export class Planner {
         break;
       }
       if (buf < 0 && this.collect) buf = this.store.addBuffer(batch.bytes);
-      this.addMtr(batch.bytes, buf, start, batch.recordsEnds[i]!, end, baseN);
+      try {
+        this.addMtr(batch.bytes, buf, start, batch.recordsEnds[i]!, end, baseN);
+      } catch (e) {
+        // Records are decoded with a placeholder LSN (no BigInt per mtr); decode the failing mtr
+        // again with its real LSNs so that the error names them.
+        const r = this.reader;
+        r.reset(batch.bytes, start, batch.recordsEnds[i]!, base + BigInt(start), base + BigInt(end));
+        while (r.next());
+        throw e;
+      }
     }
     return i;
   }
@@ -122,7 +138,7 @@ export class Planner {
     const k = this.knowledge;
     const mtr = this.collect ? store.addMtr(startLsn, endLsn, buf) : 0;
     const reader = this.reader;
-    reader.reset(bytes, start, recordsEnd, BigInt(startLsn), BigInt(endLsn));
+    reader.reset(bytes, start, recordsEnd, 0n, 0n);
     while (reader.next()) {
       this.records++;
       const type = reader.type;
@@ -167,8 +183,8 @@ export class Planner {
     }
     this.mtrs++;
     this.logBytes += end - start;
-    if (this.firstLsn === undefined) this.firstLsn = BigInt(startLsn);
-    this.reachedLsn = BigInt(endLsn);
+    if (this.firstN < 0) this.firstN = startLsn;
+    this.reachedN = endLsn;
   }
 
   private trackFsp(space: number, bytes: Uint8Array, offset: number, dataStart: number, dataEnd: number): void {

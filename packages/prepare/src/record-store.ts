@@ -58,15 +58,17 @@ export class RecordStore {
 
   // mtrs: start and end LSN as numbers (exact below 2^53), buffer index
   mtrCount = 0;
-  mtrStart = new Float64Array(1024);
-  mtrEnd = new Float64Array(1024);
-  mtrBuf = new Uint32Array(1024);
+  mtrStart: Float64Array;
+  mtrEnd: Float64Array;
+  mtrBuf: Uint32Array;
 
   // pages
   pageCount = 0;
   pageSpace = new Uint32Array(256);
   pageNo = new Uint32Array(256);
   firstLive = new Int32Array(256);
+  /** Live records per page (from firstLive on). */
+  liveCount = new Uint32Array(256);
   pageFlags = new Uint8Array(256);
   private readonly pageByKey = new Map<number, number>();
   /** Live page indexes per space id. */
@@ -77,6 +79,11 @@ export class RecordStore {
   constructor(capacity = 1 << 20) {
     this.capacity = capacity;
     this.rec = new Uint32Array(capacity * RECORD_WORDS);
+    // Untouched capacity costs nothing; an mtr averages several records.
+    const mtrs = Math.max(1024, capacity >>> 2);
+    this.mtrStart = new Float64Array(mtrs);
+    this.mtrEnd = new Float64Array(mtrs);
+    this.mtrBuf = new Uint32Array(mtrs);
   }
 
   /** True when fewer than `margin` more records fit. */
@@ -115,11 +122,13 @@ export class RecordStore {
         this.pageSpace = grow(this.pageSpace, n);
         this.pageNo = grow(this.pageNo, n);
         this.firstLive = grow(this.firstLive, n);
+        this.liveCount = grow(this.liveCount, n);
         this.pageFlags = grow(this.pageFlags, n);
       }
       this.pageSpace[p] = spaceId;
       this.pageNo[p] = pageNo;
       this.firstLive[p] = 0;
+      this.liveCount[p] = 0;
       this.pageFlags[p] = 0;
       this.pageByKey.set(key, p);
       let list = this.spaces.get(spaceId);
@@ -161,7 +170,10 @@ export class RecordStore {
     rec[o + 6] = this.mtrStart[mtr]! - this.baseLsn;
     if (reset) {
       this.firstLive[p] = r;
+      this.liveCount[p] = 1;
       this.pageFlags[p] = reset;
+    } else {
+      this.liveCount[p]!++;
     }
   }
 
@@ -214,11 +226,7 @@ export class RecordStore {
     const rec = this.rec;
     const first = this.firstLive;
     const flags = this.pageFlags;
-    for (let r = 0; r < this.count; r++) {
-      const p = rec[r * RECORD_WORDS]!;
-      if (r >= first[p]! && flags[p] !== PAGE_DEAD) start[p + 1]!++;
-    }
-    for (let p = 0; p < n; p++) start[p + 1]! += start[p]!;
+    for (let p = 0; p < n; p++) start[p + 1] = start[p]! + (flags[p] === PAGE_DEAD ? 0 : this.liveCount[p]!);
     const fill = start.slice(0, n);
     const perm = new Uint32Array(start[n]!);
     for (let r = 0; r < this.count; r++) {

@@ -114,3 +114,11 @@ test('the plan does not depend on how the log is cut into batches', async (t) =>
   const b = (await planOf(m, undefined, 1 << 20)).describe(name);
   t.deepEqual(a, b);
 });
+
+test('a malformed record is reported at its own LSN', async (t) => {
+  const good = mtr().write([5, 3], 100, [1]);
+  const bad = mtr().write([5, 3], 2, [1]);
+  const goodLen = BigInt(good.records().length + 5);
+  const e = await t.throwsAsync(planOf([good, bad]));
+  t.is((e as { lsn?: bigint }).lsn, FIRST + goodLen, e!.message);
+});
