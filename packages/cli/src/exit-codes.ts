@@ -41,7 +41,7 @@ export function classifyError(err: unknown): { message: string; code: number } {
 export const EXIT_CODES_HELP = `
 Exit codes:
   0  success
-  1  a check found problems (verify), or the command failed
+  1  a check found problems (verify, status), or the command failed
   2  bad usage (unknown flag, missing or malformed value)
   3  bad input (missing path, not a MariaDB 10.8+ redo log, unsupported format)
   4  corrupt data (checksum mismatch, malformed record), with LSN, file and offset

@@ -63,6 +63,7 @@ function printEvent(io: Output, e: ArchiveEvent, json: boolean): void {
 addCommand((program, io) => {
   program
     .command('archive')
+    .summary("copy a running server's circular ib_logfile0 into a checksummed archive")
     .description(
       'Copy the server\'s circular redo log (ib_logfile0) into an archive directory of self-describing, ' +
         'checksummed segments. The first run starts at the latest checkpoint; later runs resume exactly ' +

@@ -41,6 +41,7 @@ function intOption(name: string, text: string | undefined, max = 0xffffffff): nu
 addCommand((program, io) => {
   program
     .command('dump')
+    .summary('decode a redo log and print its records, --stats or --json (pg_waldump for InnoDB)')
     .argument('<path>', 'ib_logfile0, a mariadb-backup directory, an archive directory or a segment file')
     .description(
       'Decode a redo log and print its records (the pg_waldump of InnoDB). Starts at the latest checkpoint ' +

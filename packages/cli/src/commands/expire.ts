@@ -35,6 +35,7 @@ function printPlan(io: Output, plan: ExpirePlan, keep: KeptBackup[], dryRun: boo
 addCommand((program, io) => {
   program
     .command('expire')
+    .summary('remove the oldest archived log, never what a kept backup needs')
     .description(
       'Remove old log from an archive: only ever a prefix (the oldest files), cut at segment boundaries, ' +
         'never what a kept backup needs to be rolled forward to now, never the newest segment. A file goes only ' +

@@ -11,6 +11,7 @@ function lsnOption(text: string, flag: string) {
 addCommand((program, io) => {
   program
     .command('export-log')
+    .summary('write an archived LSN range as a mariadb-backup backup log')
     .description(
       'Write an archived LSN range as a redo log file in mariadb-backup\'s backup-log layout ' +
         '(first_lsn = --from-lsn, checkpoint block 1 = (--from-lsn, LSN of its FILE_CHECKPOINT mtr), log from ' +

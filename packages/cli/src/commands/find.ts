@@ -53,6 +53,7 @@ function eventJson(e: FileEvent): object {
 addCommand((program, io) => {
   program
     .command('find')
+    .summary('list CREATE/DROP/RENAME of tables in the archive, with the LSN just before each')
     .description(
       'List tablespace events in the archived log: FILE_CREATE, FILE_DELETE and FILE_RENAME records, with ' +
         'their LSN, the time (estimated by interpolating the archive\'s time samples), the file names, and the ' +

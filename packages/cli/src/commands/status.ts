@@ -74,6 +74,7 @@ function statusJson(s: ArchiveStatus, problems: string[]): object {
 addCommand((program, io) => {
   program
     .command('status')
+    .summary('restorable window, size, gaps, archiver lag and headroom; Prometheus metrics')
     .description(
       'Summarise an archive without reading payloads: the restorable window (earliest and latest LSN and time ' +
         'of the contiguous range reaching the end), segments, size on disk and compression ratio, gaps, when log ' +

@@ -90,6 +90,7 @@ function printRestore(io: Output, dir: string, kind: string, base: RestoreBase, 
 addCommand((program, io) => {
   program
     .command('verify')
+    .summary('re-read every archived byte; report coverage, gaps and restorability')
     .description(
       'Read every byte of an archive and check it: each segment file (header CRC, size, decompression, ' +
         'payload CRC-32C), the SHA-256 hash chain between segments, and the log itself (every mtr\'s CRC-32C ' +
