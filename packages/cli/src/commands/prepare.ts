@@ -118,6 +118,7 @@ function printResult(io: Output, r: PrepareResult, segments: SegmentUse[]): void
 addCommand((program, io) => {
   program
     .command('prepare')
+    .summary('apply archived redo to a base backup up to an LSN or time; incremental')
     .description(
       'prepare a base backup to an LSN by applying redo: the backup\'s own log, then archived logs, stitched by LSN.\n' +
         'The base is a mariadb-backup --backup directory or a BACKUP SERVER copy (backup.cnf); a directory prepared\n' +
