@@ -1,4 +1,5 @@
 import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { moveFrmForRename } from './frm.js';
 import { dirname, join } from 'node:path';
 import { InputError } from '@ibarchive/parser';
 import { Journal, type JournalEntry } from './journal.js';
@@ -187,6 +188,7 @@ export class PageStore {
     await this.closeFile(s);
     await mkdir(dirname(join(this.dir, path)), { recursive: true });
     await rename(join(this.dir, s.path), join(this.dir, path));
+    await moveFrmForRename(this.dir, s.path, path);
     s.path = path;
   }
 
