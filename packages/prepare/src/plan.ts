@@ -19,6 +19,7 @@ import {
   type RecordReaderOptions,
 } from '@ibarchive/parser';
 import { FSP_SIZE, FSP_SPACE_FLAGS } from './fsp.js';
+import { PageTable } from './page-table.js';
 import { PAGE_FREED, PAGE_INIT, RecordStore } from './record-store.js';
 
 /** A tablespace-level event from a FILE_* record, in log order. */
@@ -74,8 +75,9 @@ export class Planner {
 
   /** Set when the store cannot take another mtr: the batch ends here. */
   full = false;
-  /** Pages touched (space -> page numbers), kept only when records are not collected. */
-  readonly touched = new Map<number, Set<number>>();
+  /** Number of pages touched per space, kept only when records are not collected. */
+  readonly touched = new Map<number, number>();
+  private readonly touchedTable = new PageTable();
   touchedPages = 0;
 
   /**
@@ -170,10 +172,9 @@ export class Planner {
         this.trackFsp(space, bytes, reader.offset, reader.dataStart, reader.dataEnd);
       }
       if (!this.collect) {
-        let set = this.touched.get(space);
-        if (!set) this.touched.set(space, (set = new Set()));
-        if (!set.has(page)) {
-          set.add(page);
+        if (this.touchedTable.get(space, page) < 0) {
+          this.touchedTable.set(space, page, 0);
+          this.touched.set(space, (this.touched.get(space) ?? 0) + 1);
           this.touchedPages++;
         }
         continue;
@@ -216,9 +217,9 @@ export class Planner {
       k.names.set(space, text);
       k.deleted.add(space);
       this.store.dropSpace(space);
-      const t = this.touched.get(space);
-      if (t) this.touchedPages -= t.size;
+      this.touchedPages -= this.touched.get(space) ?? 0;
       this.touched.delete(space);
+      this.touchedTable.deleteSpace(space);
       this.fileOps.push({ kind: 'delete', spaceId: space, name: text, lsn });
     }
   }

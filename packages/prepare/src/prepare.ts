@@ -163,7 +163,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const scan = await scanTablespaces(dir, files, layoutAfterDdl(files, ddl));
   const ps = scan.pageSize;
   const memory = opts.useMemory ?? DEFAULT_MEMORY;
-  // Staged page images and their journal copy take 2 x flushBytes; the rest holds records and log.
+  // Staged page images and those of the flush group being written take 2 x flushBytes; the rest holds records and log.
   const flushBytes = Math.max(ps * 64, Math.min(64 << 20, Math.floor(memory / 8)));
   const budget = Math.max(1 << 20, memory - 2 * flushBytes);
 
@@ -326,7 +326,7 @@ function progressOf(lsn: Lsn | undefined, start: Lsn, span: number): number {
 function tablespaceSummary(first: Planner, rest: Planner, scan: TablespaceScan): PrepareResult['tablespaces'] {
   const counts = new Map<number, number>();
   for (const [id, pages] of first.store.spaces) counts.set(id, pages.length);
-  for (const [id, set] of rest.touched) counts.set(id, Math.max(counts.get(id) ?? 0, set.size));
+  for (const [id, n] of rest.touched) counts.set(id, Math.max(counts.get(id) ?? 0, n));
   const names = (id: number) =>
     scan.byId.get(id)?.path ?? first.knowledge.names.get(id)?.replace(/^\.\//, '') ?? rest.knowledge.names.get(id)?.replace(/^\.\//, '');
   return [...counts.keys()].sort((a, b) => a - b).map((id) => ({ spaceId: id, file: names(id), pages: counts.get(id)! }));

@@ -1,3 +1,5 @@
+import { PageTable } from './page-table.js';
+
 /**
  * Store of page records, without an object per record. Records are kept in
  * log order as fixed-size rows of one Uint32Array (one cache line holds a
@@ -70,10 +72,11 @@ export class RecordStore {
   /** Live records per page (from firstLive on). */
   liveCount = new Uint32Array(256);
   pageFlags = new Uint8Array(256);
-  private readonly pageByKey = new Map<number, number>();
+  private readonly pageTable = new PageTable();
   /** Live page indexes per space id. */
   readonly spaces = new Map<number, number[]>();
-  private lastKey = -1;
+  private lastSpace = -1;
+  private lastPageNo = -1;
   private lastPage = -1;
 
   constructor(capacity = 1 << 20) {
@@ -112,10 +115,9 @@ export class RecordStore {
   }
 
   private pageIndex(spaceId: number, pageNo: number): number {
-    const key = spaceId * 4294967296 + pageNo;
-    if (key === this.lastKey) return this.lastPage;
-    let p = this.pageByKey.get(key);
-    if (p === undefined) {
+    if (pageNo === this.lastPageNo && spaceId === this.lastSpace) return this.lastPage;
+    let p = this.pageTable.get(spaceId, pageNo);
+    if (p < 0) {
       p = this.pageCount++;
       if (p >= this.pageSpace.length) {
         const n = p + 1;
@@ -130,12 +132,13 @@ export class RecordStore {
       this.firstLive[p] = 0;
       this.liveCount[p] = 0;
       this.pageFlags[p] = 0;
-      this.pageByKey.set(key, p);
+      this.pageTable.set(spaceId, pageNo, p);
       let list = this.spaces.get(spaceId);
       if (!list) this.spaces.set(spaceId, (list = []));
       list.push(p);
     }
-    this.lastKey = key;
+    this.lastSpace = spaceId;
+    this.lastPageNo = pageNo;
     this.lastPage = p;
     return p;
   }
@@ -196,12 +199,10 @@ export class RecordStore {
   dropSpace(spaceId: number): void {
     const list = this.spaces.get(spaceId);
     if (!list) return;
-    for (const p of list) {
-      this.pageFlags[p] = PAGE_DEAD;
-      this.pageByKey.delete(this.pageSpace[p]! * 4294967296 + this.pageNo[p]!);
-    }
+    for (const p of list) this.pageFlags[p] = PAGE_DEAD;
+    this.pageTable.deleteSpace(spaceId);
     this.spaces.delete(spaceId);
-    this.lastKey = -1;
+    this.lastSpace = -1;
   }
 
   /** Drops the rows and log buffers once the batch is applied (the page list stays). */
@@ -210,7 +211,7 @@ export class RecordStore {
     this.buffers.length = 0;
     this.bufferBytes = 0;
     this.count = 0;
-    this.pageByKey.clear();
+    this.pageTable.clear();
   }
 
   /** Approximate heap bytes held: log buffers, columns in use, mtrs and pages. */
