@@ -166,7 +166,7 @@ export async function executePlan(plan: Planner, pages: PageStore, opts: Execute
         finalizePage(page, BigInt(lastEnd), flags, id, pageNo);
         pages.stage(id, pageNo, page);
         stats.pagesApplied++;
-        if (pages.stagedBytes >= opts.flushBytes) await pages.flush();
+        if (pages.stagedBytes >= opts.flushBytes) await pages.startFlush();
       }
       opts.onProgress?.(done, total);
     }

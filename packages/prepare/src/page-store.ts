@@ -30,6 +30,10 @@ export class PageStore {
   private staged: JournalEntry[] = [];
   private stagedIds: number[] = [];
   private stagedSpaces = new Set<number>();
+  /** Page buffers of completed flush groups, reused by `stage` (fresh memory costs page faults). */
+  private readonly spare: Uint8Array[] = [];
+  /** The flush group being written, if any. */
+  private inFlight: Promise<void> = Promise.resolve();
   private readonly journal: Journal;
   /** Space ids with records but no file (warned once, their records ignored). */
   readonly missing = new Set<number>();
@@ -90,12 +94,17 @@ export class PageStore {
       if (pos >= s.bytes) return;
     }
     const fh = await this.handle(s);
-    await fh.read(into, 0, Math.min(this.pageSize, s.bytes - pos), pos);
+    const want = Math.min(this.pageSize, s.bytes - pos);
+    const { bytesRead } = await fh.read(into, 0, want, pos);
+    // A file being extended by an unfinished flush group: the part not yet written reads as zeros.
+    if (bytesRead < want) into.fill(0, bytesRead);
   }
 
   /** Queues a finished page image for the next flush (the bytes are copied). */
   stage(spaceId: number, pageNo: number, page: Uint8Array): void {
-    this.staged.push({ path: this.spaces.get(spaceId)!.path, pageNo, page: page.slice() });
+    const copy = this.spare.pop() ?? new Uint8Array(this.pageSize);
+    copy.set(page.subarray(0, this.pageSize));
+    this.staged.push({ path: this.spaces.get(spaceId)!.path, pageNo, page: copy });
     this.stagedIds.push(spaceId);
     this.stagedSpaces.add(spaceId);
   }
@@ -104,29 +113,51 @@ export class PageStore {
     return this.staged.length * this.pageSize;
   }
 
-  /** Journal, write in place, fsync, clear journal. */
-  async flush(): Promise<void> {
+  /**
+   * Starts writing the staged pages as one flush group (journal, write in
+   * place, fsync, clear journal) once the previous group is complete, and
+   * returns without waiting for it: pages can be applied meanwhile. A page of
+   * an unfinished group must not be read again (each page is read once per
+   * batch; `flush()` completes every group).
+   */
+  async startFlush(): Promise<void> {
+    await this.inFlight;
     if (this.staged.length === 0) return;
-    await this.journal.write(this.staged, this.pageSize);
+    const group = { entries: this.staged, ids: this.stagedIds, spaces: this.stagedSpaces };
+    this.staged = [];
+    this.stagedIds = [];
+    this.stagedSpaces = new Set();
+    const p = this.writeGroup(group.entries, group.ids, group.spaces);
+    // A failure surfaces at the next startFlush() / flush(), not as an unhandled rejection.
+    p.catch(() => {});
+    this.inFlight = p;
+  }
+
+  /** Writes every staged page and waits until all are durable in place. */
+  async flush(): Promise<void> {
+    await this.startFlush();
+    await this.inFlight;
+  }
+
+  private async writeGroup(entries: JournalEntry[], ids: number[], spaces: Set<number>): Promise<void> {
+    await this.journal.write(entries, this.pageSize);
     const writes: Promise<unknown>[] = [];
-    for (let i = 0; i < this.staged.length; i++) {
-      const e = this.staged[i]!;
-      const s = this.spaces.get(this.stagedIds[i]!)!;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      const s = this.spaces.get(ids[i]!)!;
       const pos = e.pageNo * this.pageSize;
       writes.push(this.handle(s).then((fh) => fh.write(e.page, 0, this.pageSize, pos)));
       if (pos + this.pageSize > s.bytes) s.bytes = pos + this.pageSize;
       if (writes.length >= 64) await Promise.all(writes.splice(0));
     }
     await Promise.all(writes);
-    for (const id of this.stagedSpaces) {
+    for (const id of spaces) {
       const fh = this.spaces.get(id)?.fh;
       if (fh) await (await fh).sync();
     }
-    this.pagesWritten += this.staged.length;
-    this.staged = [];
-    this.stagedIds = [];
-    this.stagedSpaces = new Set();
+    this.pagesWritten += entries.length;
     await this.journal.clear();
+    for (const e of entries) this.spare.push(e.page);
   }
 
   /** Grows a file with zeros to `pages` pages (never shrinks). */

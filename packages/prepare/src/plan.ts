@@ -91,8 +91,10 @@ export class Planner {
     readonly collect = true,
     /** Records the store can hold (see RecordStore). */
     capacity = 1 << 20,
+    /** Rows of a released store to reuse (see RecordStore). */
+    rows?: Uint32Array,
   ) {
-    this.store = new RecordStore(collect ? capacity : 0);
+    this.store = new RecordStore(collect ? capacity : 0, rows);
     this.reader = new RecordReader(readerOptions);
   }
 

@@ -285,10 +285,10 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
       if (plan.reachedLsn === undefined && reached > start) {
         throw new IbarchiveError('internal', `batch ${batches} took no mtr at LSN ${formatLsn(from)}`);
       }
-      plan.store.release();
+      const rows = plan.store.release();
       if (plan.reachedLsn === undefined || plan.reachedLsn >= reached) break;
       // Next batch: re-read from where this one ended.
-      const next = new Planner(plan.knowledge, { pageSize: ps }, true, capacity);
+      const next = new Planner(plan.knowledge, { pageSize: ps }, true, capacity, rows);
       const f2 = new BatchFeed(readStitched(sources, plan.reachedLsn, { toLsn: opts.toLsn, batchBytes, ends }));
       let st2: 'more' | 'full' | 'end' = 'more';
       while (st2 === 'more' && next.store.memoryBytes() < budget && (next.reachedLsn ?? 0n) < reached) st2 = await f2.feed(next, reached);

@@ -79,9 +79,10 @@ export class RecordStore {
   private lastPageNo = -1;
   private lastPage = -1;
 
-  constructor(capacity = 1 << 20) {
+  /** `rows`: the rows of a released store, reused when large enough (fresh memory costs a page fault per 4 KiB on first touch). */
+  constructor(capacity = 1 << 20, rows?: Uint32Array) {
     this.capacity = capacity;
-    this.rec = new Uint32Array(capacity * RECORD_WORDS);
+    this.rec = rows && rows.length >= capacity * RECORD_WORDS ? rows : new Uint32Array(capacity * RECORD_WORDS);
     // Untouched capacity costs nothing; an mtr averages several records.
     const mtrs = Math.max(1024, capacity >>> 2);
     this.mtrStart = new Float64Array(mtrs);
@@ -205,13 +206,15 @@ export class RecordStore {
     this.lastSpace = -1;
   }
 
-  /** Drops the rows and log buffers once the batch is applied (the page list stays). */
-  release(): void {
+  /** Drops the rows and log buffers once the batch is applied (the page list stays); returns the rows for reuse. */
+  release(): Uint32Array {
+    const rows = this.rec;
     this.rec = new Uint32Array(0);
     this.buffers.length = 0;
     this.bufferBytes = 0;
     this.count = 0;
     this.pageTable.clear();
+    return rows;
   }
 
   /** Approximate heap bytes held: log buffers, columns in use, mtrs and pages. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { applyBackupDdl, layoutAfterDdl, listFiles, planBackupDdl } from '../src/backup-ddl.js';
 import { parseBackupCnf } from '../src/backup-cnf.js';
 import { formatCheckpointsFile, parseCheckpointsFile } from '../src/checkpoints-file.js';
-import { decodeJournal, encodeJournal } from '../src/journal.js';
+import { decodeJournal, encodeJournal, Journal, JOURNAL_FILE, journalParts } from '../src/journal.js';
 import { describeTablespace } from '../src/tablespaces.js';
 import { inspectBase } from '../src/base.js';
 import { unsupportedFlags, pageSizeOfFlags } from '../src/fsp.js';
@@ -41,6 +41,20 @@ test('journal round-trips and rejects a torn or truncated journal', (t) => {
   torn[100] ^= 0xff;
   t.is(decodeJournal(torn), undefined);
   t.is(decodeJournal(new Uint8Array(0)), undefined);
+});
+
+test('the journal written from parts (no copy of the pages) has the bytes of encodeJournal', async (t) => {
+  const ps = 1024;
+  const entries = Array.from({ length: 1500 }, (_, i) => ({ path: `db/t${i % 7}.ibd`, pageNo: i * 3, page: new Uint8Array(ps).fill(i & 0xff) }));
+  const whole = encodeJournal(entries, ps);
+  t.deepEqual(Buffer.concat(journalParts(entries, ps)), Buffer.from(whole));
+  const dir = await mkdtemp(join(tmpdir(), 'ibarchive-journal-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const j = new Journal(dir);
+  await j.write(entries, ps);
+  await j.close();
+  const onDisk = await readFile(join(dir, JOURNAL_FILE));
+  t.true(onDisk.equals(Buffer.from(whole)));
 });
 
 test('backup DDL markers: .del, .ren (incl. a swap) and .new, idempotent when repeated', async (t) => {
