@@ -3,7 +3,7 @@ import { FREE_PAGE, IbarchiveError, MEMMOVE, type PageRecord } from '@ibarchive/
 import { isAllZero, pageLsnNumber, readFspHeader } from './fsp.js';
 import type { PageStore } from './page-store.js';
 import type { Planner } from './plan.js';
-import { R_CODE_OFFSET, R_DATA_END, R_DATA_START, R_LENGTH, R_MTR, R_START, RECORD_WORDS, type RecordStore } from './record-store.js';
+import { R_CODE_OFFSET, R_DATA_END, R_DATA_START, R_INLINE, R_LENGTH, R_MTR, R_START, RECORD_WORDS, type RecordStore } from './record-store.js';
 
 /** A stored record presented as the parser's PageRecord, one reusable object. */
 class RecordView implements PageRecord {
@@ -19,6 +19,7 @@ class RecordView implements PageRecord {
   source = 0;
   dataStart = 0;
   dataEnd = 0;
+  private readonly inline = new Uint8Array(8);
 
   /** Loads the record whose row starts at word `o` of the store's rows. */
   load(s: RecordStore, o: number, spaceId: number, pageNo: number): this {
@@ -33,7 +34,16 @@ class RecordView implements PageRecord {
     this.bytes = s.buffers[s.mtrBuf[rec[o + R_MTR]!]!]!;
     this.offset = codeOffset & 0xffff;
     this.length = rec[o + R_LENGTH]!;
-    if (type === MEMMOVE) {
+    if (codeOffset & R_INLINE) {
+      // A short WRITE kept in the row: its bytes, unpacked.
+      const w0 = rec[o + R_DATA_START]!;
+      const w1 = rec[o + R_DATA_END]!;
+      for (let k = 0; k < this.length; k++) this.inline[k] = (k < 4 ? w0 >>> (k << 3) : w1 >>> ((k - 4) << 3)) & 0xff;
+      this.bytes = this.inline;
+      this.source = 0;
+      this.dataStart = 0;
+      this.dataEnd = this.length;
+    } else if (type === MEMMOVE) {
       this.source = rec[o + R_DATA_START]!;
       this.dataStart = this.dataEnd = 0;
     } else {
@@ -138,7 +148,21 @@ export async function executePlan(plan: Planner, pages: PageStore, opts: Execute
             continue;
           }
           const m = rec[o + R_MTR]!;
-          if (((rec[o + R_CODE_OFFSET]! >>> 16) & 0x70) === FREE_PAGE) continue;
+          const co = rec[o + R_CODE_OFFSET]!;
+          if (co & R_INLINE) {
+            // Short WRITE from the row; out-of-bounds ones go to applyRecord below, which names the error.
+            const off = co & 0xffff;
+            const len = rec[o + R_LENGTH]!;
+            if (off >= 8 && off + len <= ps && page.length >= ps) {
+              const w0 = rec[o + R_DATA_START]!;
+              const w1 = rec[o + R_DATA_END]!;
+              for (let k = 0; k < len; k++) page[off + k] = (k < 4 ? w0 >>> (k << 3) : w1 >>> ((k - 4) << 3)) & 0xff;
+              stats.recordsApplied++;
+              lastEnd = s.mtrEnd[m]!;
+              continue;
+            }
+          }
+          if (((co >>> 16) & 0x70) === FREE_PAGE) continue;
           try {
             applyRecord(page, view.load(s, o, id, pageNo), ctx);
           } catch (e) {

@@ -20,7 +20,7 @@ import {
 } from '@ibarchive/parser';
 import { FSP_SIZE, FSP_SPACE_FLAGS } from './fsp.js';
 import { PageTable } from './page-table.js';
-import { PAGE_FREED, PAGE_INIT, RecordStore } from './record-store.js';
+import { INLINE_MAX, PAGE_FREED, PAGE_INIT, RecordStore } from './record-store.js';
 
 /** A tablespace-level event from a FILE_* record, in log order. */
 export type FileOp =
@@ -181,7 +181,8 @@ export class Planner {
         }
         continue;
       }
-      if (type === MEMMOVE) store.add(space, page, mtr, type, -1, reader.offset, reader.length, reader.source, 0, 0);
+      if (type === WRITE && reader.length <= INLINE_MAX) store.addInlineWrite(space, page, mtr, type, reader.offset, bytes, reader.dataStart, reader.dataEnd);
+      else if (type === MEMMOVE) store.add(space, page, mtr, type, -1, reader.offset, reader.length, reader.source, 0, 0);
       else store.add(space, page, mtr, type, type === EXTENDED ? reader.subtype : -1, reader.offset, reader.length, reader.dataStart, reader.dataEnd, reset);
     }
     this.mtrs++;

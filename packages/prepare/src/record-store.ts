@@ -29,6 +29,14 @@ export const R_LENGTH = 3;
 export const R_DATA_START = 4;
 export const R_DATA_END = 5;
 export const R_START = 6;
+/**
+ * Flag in the R_CODE_OFFSET word: a WRITE of at most 8 bytes whose data is in
+ * the row itself (R_DATA_START: bytes 0..3, R_DATA_END: bytes 4..7, first byte
+ * lowest), so that applying it does not touch the log buffer.
+ */
+export const R_INLINE = 0x80 << 16;
+/** Longest WRITE kept in the row. */
+export const INLINE_MAX = 8;
 /** Bytes per stored record. */
 export const RECORD_BYTES = RECORD_WORDS * 4;
 
@@ -179,6 +187,28 @@ export class RecordStore {
     } else {
       this.liveCount[p]!++;
     }
+  }
+
+  /** Appends a WRITE of at most INLINE_MAX bytes, its data bytes[dataStart, dataEnd) copied into the row. */
+  addInlineWrite(spaceId: number, pageNo: number, mtr: number, type: number, offset: number, bytes: Uint8Array, dataStart: number, dataEnd: number): void {
+    const r = this.count++;
+    const p = this.pageIndex(spaceId, pageNo);
+    const rec = this.rec;
+    const o = r * RECORD_WORDS;
+    let w0 = 0;
+    let w1 = 0;
+    for (let i = dataStart, k = 0; i < dataEnd; i++, k++) {
+      if (k < 4) w0 |= bytes[i]! << (k << 3);
+      else w1 |= bytes[i]! << ((k - 4) << 3);
+    }
+    rec[o] = p;
+    rec[o + 1] = mtr;
+    rec[o + 2] = R_INLINE | ((type & 0x70) << 16) | offset;
+    rec[o + 3] = dataEnd - dataStart;
+    rec[o + 4] = w0;
+    rec[o + 5] = w1;
+    rec[o + 6] = this.mtrStart[mtr]! - this.baseLsn;
+    this.liveCount[p]!++;
   }
 
   /** Record type of record r. */
