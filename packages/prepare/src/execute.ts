@@ -70,6 +70,12 @@ export interface ExecuteOptions {
   onProgress?: BatchProgress | undefined;
   /** Tablespace flags known per space (carried across batches). */
   flags: Map<number, number>;
+  /**
+   * Return before the last flush group and the growth of the last space are
+   * done (`stats.tail`), so that the caller can read the next batch's log
+   * meanwhile; it must await the tail before any other page or file I/O.
+   */
+  leaveTail?: boolean | undefined;
 }
 
 /** Counters of one executed batch. */
@@ -78,6 +84,8 @@ export interface BatchStats {
   recordsApplied: number;
   recordsSkipped: number;
   filesExtended: number;
+  /** Resolves when every page of the batch is in place and every file grown (see leaveTail). */
+  tail: Promise<void>;
 }
 
 /**
@@ -87,7 +95,7 @@ export interface BatchStats {
  * files grown to FSP_SIZE.
  */
 export async function executePlan(plan: Planner, pages: PageStore, opts: ExecuteOptions): Promise<BatchStats> {
-  const stats: BatchStats = { pagesApplied: 0, recordsApplied: 0, recordsSkipped: 0, filesExtended: 0 };
+  const stats: BatchStats = { pagesApplied: 0, recordsApplied: 0, recordsSkipped: 0, filesExtended: 0, tail: Promise.resolve() };
   const k = plan.knowledge;
   for (const op of plan.fileOps) {
     if (op.kind === 'create') {
@@ -111,7 +119,9 @@ export async function executePlan(plan: Planner, pages: PageStore, opts: Execute
   const sets: Uint8Array[][] = [0, 1].map(() => Array.from({ length: n }, () => new Uint8Array(ps)));
   const ctx: ApplyContext = { pageSize: ps, lsn: undefined, file: undefined };
 
-  for (const id of plan.spaceIds()) {
+  const ids = plan.spaceIds();
+  let lastGrow: [number, number] | undefined;
+  for (const id of ids) {
     const order = s.pagesInOrder(id);
     if (!pages.has(id) && !pages.bindByName(id, k.names.get(id))) {
       if (!pages.missing.has(id)) {
@@ -199,12 +209,24 @@ export async function executePlan(plan: Planner, pages: PageStore, opts: Execute
       await pages.read(id, 0, p0);
       if (!isAllZero(p0)) fspSize = readFspHeader(p0).size;
     }
-    if (fspSize > 0) {
+    if (fspSize > 0 && opts.leaveTail && id === ids[ids.length - 1]) {
+      lastGrow = [id, fspSize];
+    } else if (fspSize > 0) {
       await pages.flush();
       if (await pages.extend(id, fspSize)) stats.filesExtended++;
     }
   }
-  await pages.flush();
+  const tail = (async () => {
+    await pages.flush();
+    if (lastGrow && (await pages.extend(lastGrow[0], lastGrow[1]))) stats.filesExtended++;
+  })();
+  if (!opts.leaveTail) {
+    await tail;
+    return stats;
+  }
+  // A failure surfaces where the tail is awaited, not as an unhandled rejection.
+  tail.catch(() => {});
+  stats.tail = tail;
   return stats;
 }
 

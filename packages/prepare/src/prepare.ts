@@ -269,6 +269,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   let filesExtended = 0;
   let plan = first;
   const applySpan = Number(reached - start) || 1;
+  let pendingTail: Promise<void> = Promise.resolve();
   try {
     for (;;) {
       batches++;
@@ -276,26 +277,35 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
       const to = plan.reachedLsn ?? start;
       const stats = await executePlan(plan, store, {
         ...execOpts,
+        leaveTail: true,
         onProgress: (done, total) => {
           const lsn = Number(from - start) + (Number(to - from) * done) / Math.max(1, total);
           opts.onProgress?.({ phase: 'apply', fraction: 0.3 + 0.65 * (lsn / applySpan), lsn: start + BigInt(Math.floor(lsn)) });
         },
       });
-      filesExtended += stats.filesExtended;
+      pendingTail = stats.tail;
       if (plan.reachedLsn === undefined && reached > start) {
+        await stats.tail;
         throw new IbarchiveError('internal', `batch ${batches} took no mtr at LSN ${formatLsn(from)}`);
       }
       const rows = plan.store.release();
-      if (plan.reachedLsn === undefined || plan.reachedLsn >= reached) break;
-      // Next batch: re-read from where this one ended.
+      if (plan.reachedLsn === undefined || plan.reachedLsn >= reached) {
+        await stats.tail;
+        filesExtended += stats.filesExtended;
+        break;
+      }
+      // Next batch: re-read from where this one ended (only log reads while the last pages are written).
       const next = new Planner(plan.knowledge, { pageSize: ps }, true, capacity, rows);
       const f2 = new BatchFeed(readStitched(sources, plan.reachedLsn, { toLsn: opts.toLsn, batchBytes, ends }));
       let st2: 'more' | 'full' | 'end' = 'more';
       while (st2 === 'more' && next.store.memoryBytes() < budget && (next.reachedLsn ?? 0n) < reached) st2 = await f2.feed(next, reached);
+      await stats.tail;
+      filesExtended += stats.filesExtended;
       if (next.mtrs === 0) throw new IbarchiveError('internal', `the log from LSN ${formatLsn(plan.reachedLsn)} could not be read again`);
       plan = next;
     }
   } finally {
+    await pendingTail.catch(() => {});
     await store.close();
   }
   opts.onProgress?.({ phase: 'finish', fraction: 0.97, lsn: reached });
