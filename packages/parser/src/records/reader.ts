@@ -165,11 +165,16 @@ export class RecordReader implements PageRecord {
     return latin1.decode(this.bytes.subarray(this.newNameStart, this.dataEnd));
   }
 
-  /** Advances to the next record; false at the end of the mtr's records. */
+  /**
+   * Advances to the next record; false at the end of the mtr's records. One
+   * flat function with 1-byte varints read inline: V8 then keeps the whole hot
+   * path in one optimized body. Rare paths (errors, file records) are calls.
+   */
   next(): boolean {
     const bytes = this.bytes;
     const p = this.pos;
-    if (p >= this.recordsEnd) return false;
+    const recordsEnd = this.recordsEnd;
+    if (p >= recordsEnd) return false;
     const b = bytes[p]!;
     this.recStart = p;
     let q = p + 1;
@@ -179,118 +184,162 @@ export class RecordReader implements PageRecord {
       end = q + n;
     } else {
       const vl = varintLength(bytes[q]!);
-      const v = vl === 0 || q + vl > this.recordsEnd ? -1 : decodeVarint(bytes, q);
-      if (v < 0) this.corrupt(`invalid length in record 0x${b.toString(16)}`);
+      const v = vl === 0 || q + vl > recordsEnd ? -1 : decodeVarint(bytes, q);
+      if (v < 0) this.badLength(b);
       q += vl;
       end = p + 16 + v;
     }
-    if (b <= 1 || end > this.recordsEnd) this.corrupt(`record 0x${b.toString(16)} runs past the end of its mtr`);
+    if (b <= 1 || end > recordsEnd) this.pastEnd(b);
     this.recEnd = end;
     this.pos = end;
     this.subtype = -1;
     this.offset = 0;
     this.length = 0;
     this.source = 0;
-    this.samePage = false;
-    const cur = this.cur;
-    cur.pos = q;
-    cur.end = end;
-    if (b & 0x80 && !this.gotPage) this.fileRecord(b);
-    else this.pageRecord(b);
-    return true;
-  }
-
-  private pageRecord(b: number): void {
-    const cur = this.cur;
     const type = b & 0x70;
-    this.type = type;
     if (b & 0x80) {
+      if (!this.gotPage) {
+        this.samePage = false;
+        this.fileRecord(b, q, end);
+        return true;
+      }
       this.samePage = true;
-      if (type === FREE_PAGE || type === INIT_PAGE) this.corrupt(`same_page flag on ${type === FREE_PAGE ? 'FREE_PAGE' : 'INIT_PAGE'}`);
+      this.type = type;
+      if (type === FREE_PAGE || type === INIT_PAGE) this.samePageFlag(type);
     } else {
-      const space = cur.varint(5);
-      if (space < 0) this.corrupt('invalid space id');
-      const page = cur.varint(5);
-      if (page < 0) this.corrupt('invalid page number');
+      this.samePage = false;
+      this.type = type;
+      let space = bytes[q]!;
+      if (space < 0x80 && q < end) q++;
+      else {
+        space = varintIn(bytes, q, end, 5);
+        if (space < 0) this.corrupt('invalid space id');
+        q += varintLength(bytes[q]!);
+      }
+      let page = bytes[q]!;
+      if (page < 0x80 && q < end) q++;
+      else {
+        page = varintIn(bytes, q, end, 5);
+        if (page < 0) this.corrupt('invalid page number');
+        q += varintLength(bytes[q]!);
+      }
       this.spaceId = space;
       this.pageNo = page;
       this.gotPage = true;
       this.pageCursor = 0;
     }
     const ps = this.pageSize;
-    if (cur.end - cur.pos > ps) this.corrupt('record longer than a page');
+    if (end - q > ps) this.corrupt('record longer than a page');
+    if (type === WRITE || type === MEMSET || type === MEMMOVE) {
+      const cursor = this.pageCursor;
+      if (cursor === CURSOR_FREED) this.badWrite(type, 0, 0, 0);
+      let off = bytes[q]!;
+      if (off < 0x80 && q < end) q++;
+      else {
+        off = varintIn(bytes, q, end, 3);
+        if (off < 0) this.badWrite(type, 1, 0, 0);
+        q += varintLength(bytes[q]!);
+      }
+      const target = cursor + off;
+      if (off >= ps || target < 8 || target >= ps) this.badWrite(type, 2, target, 0);
+      this.offset = target;
+      let length: number;
+      if (type === WRITE) {
+        this.dataStart = q;
+        this.dataEnd = end;
+        length = end - q;
+        this.length = length;
+        if (length < 1) this.corrupt('WRITE without data');
+      } else {
+        length = bytes[q]!;
+        if (length < 0x80 && q < end) q++;
+        else {
+          length = varintIn(bytes, q, end, 3);
+          if (length >= 0) q += varintLength(bytes[q]!);
+        }
+        if (length < 1) this.badWrite(type, 3, 0, 0);
+        this.length = length;
+        if (type === MEMSET) {
+          this.dataStart = q;
+          this.dataEnd = end;
+          const pattern = end - q;
+          if (pattern < 1 || pattern > length) this.corrupt(`MEMSET: fill pattern of ${pattern} bytes for length ${length}`);
+        } else {
+          this.memmove(q, end, target, length);
+        }
+      }
+      if (target + length > ps) this.badWrite(type, 4, target, length);
+      this.pageCursor = target + length;
+      return true;
+    }
     switch (type) {
       case FREE_PAGE:
       case INIT_PAGE:
-        if (cur.pos !== cur.end) this.corrupt(`trailing bytes in ${type === FREE_PAGE ? 'FREE_PAGE' : 'INIT_PAGE'}`);
+        if (q !== end) this.corrupt(`trailing bytes in ${type === FREE_PAGE ? 'FREE_PAGE' : 'INIT_PAGE'}`);
         this.pageCursor = type === FREE_PAGE ? CURSOR_FREED : CURSOR_INIT;
-        this.dataStart = this.dataEnd = cur.end;
-        return;
+        this.dataStart = this.dataEnd = end;
+        return true;
       case EXTENDED:
-        this.extended();
-        return;
-      case WRITE:
-      case MEMSET:
-      case MEMMOVE:
-        this.pageWrite(type);
-        return;
+        this.extended(q, end);
+        return true;
       case OPTION:
-        this.subtype = cur.pos < cur.end ? this.bytes[cur.pos]! : -1;
-        this.dataStart = cur.end - cur.pos === 5 && this.subtype === 0 ? cur.pos + 1 : cur.pos;
-        this.dataEnd = cur.end;
-        return;
+        this.subtype = q < end ? bytes[q]! : -1;
+        this.dataStart = end - q === 5 && this.subtype === 0 ? q + 1 : q;
+        this.dataEnd = end;
+        return true;
       default:
         this.corrupt('RESERVED (unknown) record type 0x60');
     }
   }
 
-  private pageWrite(type: number): void {
-    const cur = this.cur;
-    const ps = this.pageSize;
-    const name = type === WRITE ? 'WRITE' : type === MEMSET ? 'MEMSET' : 'MEMMOVE';
-    if (this.pageCursor === CURSOR_FREED) this.corrupt(`${name} after FREE_PAGE of the same page`);
-    const off = cur.varint(3);
-    if (off < 0) this.corrupt(`${name}: invalid offset`);
-    const target = this.pageCursor + off;
-    if (off >= ps || target < 8 || target >= ps) this.corrupt(`${name}: target offset ${target} outside 8..${ps - 1}`);
-    this.offset = target;
-    if (type === WRITE) {
-      this.dataStart = cur.pos;
-      this.dataEnd = cur.end;
-      this.length = cur.end - cur.pos;
-      if (this.length < 1) this.corrupt('WRITE without data');
-    } else {
-      const len = cur.varint(3);
-      if (len < 1) this.corrupt(`${name}: invalid length`);
-      this.length = len;
-      if (type === MEMSET) {
-        this.dataStart = cur.pos;
-        this.dataEnd = cur.end;
-        const pattern = cur.end - cur.pos;
-        if (pattern < 1 || pattern > len) this.corrupt(`MEMSET: fill pattern of ${pattern} bytes for length ${len}`);
-      } else {
-        const s = cur.varint(3);
-        if (s < 0) this.corrupt('MEMMOVE: invalid source');
-        if (cur.pos !== cur.end) this.corrupt('MEMMOVE: trailing bytes');
-        const src = s & 1 ? target - (s >>> 1) - 1 : target + (s >>> 1) + 1;
-        if (src < 8 || src + len > ps) this.corrupt(`MEMMOVE: source ${src} length ${len} outside the page`);
-        this.source = src;
-        this.dataStart = this.dataEnd = cur.end;
-      }
+  /** MEMMOVE source field at [q, end), after target and length. */
+  private memmove(q: number, end: number, target: number, len: number): void {
+    const bytes = this.bytes;
+    let s = bytes[q]!;
+    if (s < 0x80 && q < end) q++;
+    else {
+      s = varintIn(bytes, q, end, 3);
+      if (s < 0) this.corrupt('MEMMOVE: invalid source');
+      q += varintLength(bytes[q]!);
     }
-    if (target + this.length > ps) this.corrupt(`${name}: ${this.length} bytes at ${target} pass the page end`);
-    this.pageCursor = target + this.length;
+    if (q !== end) this.corrupt('MEMMOVE: trailing bytes');
+    const src = s & 1 ? target - (s >>> 1) - 1 : target + (s >>> 1) + 1;
+    if (src < 8 || src + len > this.pageSize) this.corrupt(`MEMMOVE: source ${src} length ${len} outside the page`);
+    this.source = src;
+    this.dataStart = this.dataEnd = end;
   }
 
-  private extended(): void {
-    const cur = this.cur;
-    if (cur.pos >= cur.end) this.corrupt('EXTENDED record without subtype');
-    const st = cur.u8();
+  private badLength(b: number): never {
+    this.corrupt(`invalid length in record 0x${b.toString(16)}`);
+  }
+
+  private pastEnd(b: number): never {
+    this.corrupt(`record 0x${b.toString(16)} runs past the end of its mtr`);
+  }
+
+  private samePageFlag(type: number): never {
+    this.corrupt(`same_page flag on ${type === FREE_PAGE ? 'FREE_PAGE' : 'INIT_PAGE'}`);
+  }
+
+  /** WRITE/MEMSET/MEMMOVE errors: 0 after FREE_PAGE, 1 offset, 2 target, 3 length, 4 past the page end. */
+  private badWrite(type: number, what: number, target: number, length: number): never {
+    const name = type === WRITE ? 'WRITE' : type === MEMSET ? 'MEMSET' : 'MEMMOVE';
+    const ps = this.pageSize;
+    if (what === 0) this.corrupt(`${name} after FREE_PAGE of the same page`);
+    if (what === 1) this.corrupt(`${name}: invalid offset`);
+    if (what === 2) this.corrupt(`${name}: target offset ${target} outside 8..${ps - 1}`);
+    if (what === 3) this.corrupt(`${name}: invalid length`);
+    this.corrupt(`${name}: ${length} bytes at ${target} pass the page end`);
+  }
+
+  private extended(q: number, end: number): void {
+    if (q >= end) this.corrupt('EXTENDED record without subtype');
+    const st = this.bytes[q]!;
     if (st > ExtendedSubtype.TRIM_PAGES) this.corrupt(`unknown EXTENDED subtype ${st}`);
     this.subtype = st;
-    this.dataStart = cur.pos;
-    this.dataEnd = cur.end;
-    const payload = cur.end - cur.pos;
+    this.dataStart = q + 1;
+    this.dataEnd = end;
+    const payload = end - q - 1;
     switch (st) {
       case ExtendedSubtype.INIT_ROW_FORMAT_REDUNDANT:
       case ExtendedSubtype.INIT_ROW_FORMAT_DYNAMIC:
@@ -310,8 +359,10 @@ export class RecordReader implements PageRecord {
     this.pageCursor = CURSOR_INIT;
   }
 
-  private fileRecord(b: number): void {
+  private fileRecord(b: number, q: number, end: number): void {
     const cur = this.cur;
+    cur.pos = q;
+    cur.end = end;
     const bytes = this.bytes;
     const type = b & 0xf0;
     this.type = type;
@@ -371,6 +422,13 @@ export class RecordReader implements PageRecord {
   private corrupt(what: string): never {
     throw new CorruptLogError(`corrupt record: ${what}`, this.position());
   }
+}
+
+/** Slow path of an inlined varint read (as ByteCursor.varint): the value at bytes[q] before `end`, or -1. */
+function varintIn(bytes: Uint8Array, q: number, end: number, maxLength: number): number {
+  const len = varintLength(bytes[q]!);
+  if (len === 0 || len > maxLength || q + len > end) return -1;
+  return decodeVarint(bytes, q);
 }
 
 /** ".ibd" */
