@@ -4,20 +4,17 @@ import type { Lsn } from '../lsn.js';
 import type { MtrBatch } from '../mtr.js';
 import type { LogSource } from '../source.js';
 import { decodeVarint, varintLength } from '../varint.js';
+import { decodeFileRecord } from './file-record.js';
 import {
   EXTENDED,
   ExtendedSubtype,
-  FILE_CHECKPOINT,
   FILE_CREATE,
-  FILE_DELETE,
-  FILE_MODIFY,
   FILE_RENAME,
   FREE_PAGE,
   INIT_PAGE,
   MEMMOVE,
   MEMSET,
   OPTION,
-  PADDING,
   type PageRecord,
   WRITE,
 } from './types.js';
@@ -200,7 +197,8 @@ export class RecordReader implements PageRecord {
     if (b & 0x80) {
       if (!this.gotPage) {
         this.samePage = false;
-        this.fileRecord(b, q, end);
+        const bad = decodeFileRecord(this, this.bytes, b, q, end, this.recEnd === this.recordsEnd, this.cur);
+        if (bad !== undefined) this.corrupt(bad);
         return true;
       }
       this.samePage = true;
@@ -359,59 +357,6 @@ export class RecordReader implements PageRecord {
     this.pageCursor = CURSOR_INIT;
   }
 
-  private fileRecord(b: number, q: number, end: number): void {
-    const cur = this.cur;
-    cur.pos = q;
-    cur.end = end;
-    const bytes = this.bytes;
-    const type = b & 0xf0;
-    this.type = type;
-    if (type === FILE_CHECKPOINT) {
-      let zero = true;
-      for (let i = cur.pos; i < cur.end; i++) if (bytes[i] !== 0) zero = false;
-      if (zero && cur.end - cur.pos !== 10) {
-        this.type = PADDING;
-        this.dataStart = cur.pos;
-        this.dataEnd = cur.end;
-        return;
-      }
-    }
-    const space = cur.varint(5);
-    if (space < 0) this.corrupt('invalid space id in file record');
-    this.spaceId = space;
-    this.pageNo = 0;
-    if (cur.pos >= cur.end || bytes[cur.pos] !== 0) this.corrupt('file record page number is not 0');
-    cur.pos++;
-    this.dataStart = cur.pos;
-    this.dataEnd = cur.end;
-    if (type === FILE_CHECKPOINT) {
-      if (space !== 0 || cur.end - cur.pos !== 8) this.corrupt('malformed FILE_CHECKPOINT');
-      this.checkpointLsn = cur.u64();
-      if (this.recEnd !== this.recordsEnd) this.corrupt('FILE_CHECKPOINT is not the last record of its mtr');
-      return;
-    }
-    if (type !== FILE_CREATE && type !== FILE_DELETE && type !== FILE_RENAME && type !== FILE_MODIFY) {
-      this.corrupt(`unknown file-level record type 0x${type.toString(16)}`);
-    }
-    if (space === 0) this.corrupt('file record for space 0');
-    let nul = -1;
-    let nuls = 0;
-    for (let i = cur.pos; i < cur.end; i++) {
-      if (bytes[i] === 0) {
-        nuls++;
-        nul = i;
-      }
-    }
-    if (type === FILE_RENAME) {
-      if (nuls !== 1) this.corrupt(`FILE_RENAME with ${nuls} NUL separators`);
-      this.newNameStart = nul + 1;
-      if (!endsWithIbd(bytes, cur.pos, nul) || !endsWithIbd(bytes, nul + 1, cur.end)) this.corrupt('FILE_RENAME name not ending in .ibd');
-    } else {
-      if (nuls !== 0) this.corrupt('NUL byte in file name');
-      if (!endsWithIbd(bytes, cur.pos, cur.end)) this.corrupt('file name not ending in .ibd');
-    }
-  }
-
   /** LSN, file and offset of the current record, for errors raised by callers. */
   position(): LogPosition {
     const lsn = this.lsn;
@@ -429,11 +374,4 @@ function varintIn(bytes: Uint8Array, q: number, end: number, maxLength: number):
   const len = varintLength(bytes[q]!);
   if (len === 0 || len > maxLength || q + len > end) return -1;
   return decodeVarint(bytes, q);
-}
-
-/** ".ibd" */
-function endsWithIbd(bytes: Uint8Array, start: number, end: number): boolean {
-  return (
-    end - start > 4 && bytes[end - 4] === 0x2e && bytes[end - 3] === 0x69 && bytes[end - 2] === 0x62 && bytes[end - 1] === 0x64
-  );
 }
