@@ -1,6 +1,6 @@
 import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { removeIfExists, syncDir } from './state.js';
+import { PRIVATE_FILE_MODE, removeIfExists, syncDir } from './state.js';
 
 /**
  * mariadb-backup records DDL that ran during `--backup` as marker files next to
@@ -104,7 +104,7 @@ export async function applyBackupDdl(dir: string, ops: BackupDdlOp[]): Promise<v
     for (const op of renames) {
       if (await exists(join(dir, op.from))) await rename(join(dir, op.from), join(dir, op.from + TEMP_SUFFIX));
     }
-    await writeFile(phase2, '');
+    await writeFile(phase2, '', { mode: PRIVATE_FILE_MODE });
     await syncDir(dir);
   }
   for (const op of renames) {

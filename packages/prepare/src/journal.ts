@@ -1,6 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '@ibarchive/parser';
+import { PRIVATE_FILE_MODE } from './state.js';
 
 /**
  * Doublewrite-style journal of the pages of one flush group, so that a prepare
@@ -116,7 +117,7 @@ export class Journal {
   /** Writes and fsyncs a flush group (replacing any previous content). */
   async write(entries: readonly JournalEntry[], pageSize: number): Promise<void> {
     const parts = journalParts(entries, pageSize);
-    this.fh ??= await open(join(this.dir, JOURNAL_FILE), 'w');
+    this.fh ??= await open(join(this.dir, JOURNAL_FILE), 'w', PRIVATE_FILE_MODE);
     await this.fh.truncate(0);
     const { bytesWritten } = await this.fh.writev(parts, 0);
     let size = 0;

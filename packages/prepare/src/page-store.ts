@@ -1,5 +1,6 @@
 import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { moveFrmForRename } from './frm.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './state.js';
 import { dirname, join } from 'node:path';
 import { InputError } from '@ibarchive/parser';
 import { Journal, type JournalEntry } from './journal.js';
@@ -194,8 +195,8 @@ export class PageStore {
     if (path === undefined) return undefined;
     if (this.bindByName(spaceId, logName)) return undefined;
     for (const [id, s] of this.spaces) if (s.path === path) return id;
-    await mkdir(dirname(join(this.dir, path)), { recursive: true });
-    const fh = await open(join(this.dir, path), 'a');
+    await mkdir(dirname(join(this.dir, path)), { recursive: true, mode: PRIVATE_DIR_MODE });
+    const fh = await open(join(this.dir, path), 'a', PRIVATE_FILE_MODE);
     await fh.sync();
     await fh.close();
     this.spaces.set(spaceId, { path, fh: undefined, bytes: 0 });
@@ -217,7 +218,7 @@ export class PageStore {
     }
     if (exists) throw new InputError(`cannot replay rename of space ${spaceId} from ${s.path} to ${path}: the target file exists`);
     await this.closeFile(s);
-    await mkdir(dirname(join(this.dir, path)), { recursive: true });
+    await mkdir(dirname(join(this.dir, path)), { recursive: true, mode: PRIVATE_DIR_MODE });
     await rename(join(this.dir, s.path), join(this.dir, path));
     await moveFrmForRename(this.dir, s.path, path);
     s.path = path;

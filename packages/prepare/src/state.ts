@@ -46,11 +46,21 @@ export async function readState(dir: string): Promise<PrepareState | undefined> 
   return s;
 }
 
-/** Writes `bytes` to `dir/name` atomically: temp file, fsync, rename, fsync of the directory. */
+/** Mode of every file prepare creates: a restored directory holds row data. */
+export const PRIVATE_FILE_MODE = 0o600;
+/** Mode of every directory prepare creates. */
+export const PRIVATE_DIR_MODE = 0o700;
+
+/**
+ * Writes `bytes` to `dir/name` atomically and owner-only: temp file (0600),
+ * fsync, rename, fsync of the directory.
+ */
 export async function writeFileAtomic(dir: string, name: string, bytes: Uint8Array | string): Promise<void> {
   const tmp = join(dir, `.${name}.tmp`);
-  const fh = await open(tmp, 'w');
+  const fh = await open(tmp, 'w', PRIVATE_FILE_MODE);
   try {
+    // A temp file left by a crash keeps its old mode: set it explicitly.
+    await fh.chmod(PRIVATE_FILE_MODE);
     await fh.writeFile(bytes);
     await fh.sync();
   } finally {

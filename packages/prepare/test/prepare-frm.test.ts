@@ -59,6 +59,10 @@ test('a restore past RENAME TABLE (and TRUNCATE) gives a usable table under its 
   t.truthy(await stat(join(dir, 'e', 'b.frm')), 'b.frm moved with b.ibd');
   await t.throwsAsync(stat(join(dir, 'd', 'a.frm')), undefined, 'a.frm gone');
   t.truthy(await stat(join(dir, 'd', 'c.frm')), 'TRUNCATE keeps c.frm');
+  // What prepare creates holds row data: owner-only (c.ibd is re-created from TRUNCATE's FILE_CREATE).
+  for (const f of ['d/c.ibd', 'ib_logfile0', 'ibarchive_prepare.json']) {
+    t.is((await stat(join(dir, f))).mode & 0o777, 0o600, `${f} is owner-only`);
+  }
   let restored: Server | undefined;
   try {
     restored = await startServerOn(dir);
