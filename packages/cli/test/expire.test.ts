@@ -3,8 +3,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openArchive } from '@ibarchive/log-archiver';
 import { formatLsn } from '@ibarchive/parser';
-import { startServer, startServerOn } from '@ibarchive/harness';
-import { cli, copyTree, follow, jsonOut, tempDir, waitFor } from './verify-helpers.js';
+import { startServerOn } from '@ibarchive/harness';
+import { archivedServer, cli, copyTree, jsonOut, tempDir, waitFor } from './verify-helpers.js';
 
 const listing = async (dir: string) => (await readdir(dir)).filter((n) => !n.startsWith('.tmp-') && n !== 'status.json').sort();
 
@@ -22,10 +22,7 @@ test('expire keeps what a kept backup needs (it still restores), removes only a 
   const work = await tempDir(t);
   const archive = join(work, 'archive');
   const backup = join(work, 'backup');
-  const srv = await startServer();
-  t.teardown(() => srv.stop().catch(() => undefined));
-  const f = follow(srv, archive, { segmentSize: 32 << 10 });
-  t.teardown(() => f.stop().catch(() => undefined));
+  const { srv, f } = await archivedServer(t, archive, { segmentSize: 32 << 10 });
   const insert = async (from: number, n: number) =>
     srv.exec(`INSERT INTO e.t VALUES ${Array.from({ length: n }, (_, i) => `(${from + i}, REPEAT('r', 200))`).join(',')}`);
   await srv.exec('CREATE DATABASE e; CREATE TABLE e.t (id INT PRIMARY KEY, pad VARCHAR(300)) ENGINE=InnoDB');

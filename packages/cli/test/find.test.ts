@@ -1,8 +1,8 @@
 import test from 'ava';
 import { join } from 'node:path';
 import { formatLsn } from '@ibarchive/parser';
-import { type Server, startServer, startServerOn } from '@ibarchive/harness';
-import { cli, copyTree, follow, tempDir } from './verify-helpers.js';
+import { type Server, startServerOn } from '@ibarchive/harness';
+import { archivedServer, cli, copyTree, tempDir } from './verify-helpers.js';
 
 async function restoreTo(t: { teardown(fn: () => unknown): void }, backup: string, archive: string, dir: string, lsn: bigint): Promise<Server> {
   await copyTree(backup, dir);
@@ -17,10 +17,7 @@ test('find reports DROP TABLE, RENAME and TRUNCATE; restoring to the LSN it give
   const work = await tempDir(t);
   const archive = join(work, 'archive');
   const backup = join(work, 'backup');
-  const srv = await startServer();
-  t.teardown(() => srv.stop().catch(() => undefined));
-  const f = follow(srv, archive);
-  t.teardown(() => f.stop().catch(() => undefined));
+  const { srv, f } = await archivedServer(t, archive);
   await srv.exec(
     'CREATE DATABASE shop; CREATE TABLE shop.orders (id INT PRIMARY KEY, item VARCHAR(40)) ENGINE=InnoDB; ' +
       'CREATE TABLE shop.log (id INT AUTO_INCREMENT PRIMARY KEY, msg VARCHAR(40)) ENGINE=InnoDB; ' +

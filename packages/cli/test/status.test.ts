@@ -4,18 +4,14 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openArchive } from '@ibarchive/log-archiver';
 import { formatLsn } from '@ibarchive/parser';
-import { startServer } from '@ibarchive/harness';
-import { cli, follow, jsonOut, tempDir } from './verify-helpers.js';
+import { archivedServer, cli, jsonOut, tempDir } from './verify-helpers.js';
 
 test('status: window, size, a running archiver (lag, headroom), Prometheus metrics; stopped, stale and dead archivers, gaps, exit codes', async (t) => {
   const work = await tempDir(t);
   const archive = join(work, 'archive');
   const metrics = join(work, 'textfile', 'ibarchive.prom');
   await import('node:fs/promises').then((fs) => fs.mkdir(join(work, 'textfile')));
-  const srv = await startServer();
-  t.teardown(() => srv.stop().catch(() => undefined));
-  const f = follow(srv, archive, { segmentSize: 64 << 10 });
-  t.teardown(() => f.stop().catch(() => undefined));
+  const { srv, f } = await archivedServer(t, archive, { segmentSize: 64 << 10 });
   await srv.exec('CREATE DATABASE s; CREATE TABLE s.t (id INT PRIMARY KEY, pad VARCHAR(300)) ENGINE=InnoDB');
   await srv.exec(`INSERT INTO s.t VALUES ${Array.from({ length: 600 }, (_, i) => `(${i}, REPEAT('p', 250))`).join(',')}`);
   await f.waitDurable(await srv.lsn());

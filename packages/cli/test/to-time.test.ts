@@ -2,8 +2,8 @@ import test from 'ava';
 import { join } from 'node:path';
 import { archiveSamples, openArchive, parseTimeSpec } from '@ibarchive/log-archiver';
 import { formatLsn } from '@ibarchive/parser';
-import { startServer, startServerOn } from '@ibarchive/harness';
-import { cli, copyTree, follow, jsonOut, tempDir, waitFor } from './verify-helpers.js';
+import { startServerOn } from '@ibarchive/harness';
+import { archivedServer, cli, copyTree, jsonOut, tempDir, waitFor } from './verify-helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,10 +30,7 @@ test('--to-time lands between a change made before the time and one made after; 
   const work = await tempDir(t);
   const archive = join(work, 'archive');
   const backup = join(work, 'backup');
-  const srv = await startServer();
-  t.teardown(() => srv.stop().catch(() => undefined));
-  const f = follow(srv, archive);
-  t.teardown(() => f.stop().catch(() => undefined));
+  const { srv, f } = await archivedServer(t, archive);
   await srv.exec("CREATE DATABASE tt; CREATE TABLE tt.t (id INT PRIMARY KEY, v VARCHAR(10)) ENGINE=InnoDB; INSERT INTO tt.t VALUES (0, 'base')");
   await srv.backup(backup);
 

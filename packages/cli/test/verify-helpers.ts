@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ArchiveEvent, type ArchiverOptions, type ArchiverSummary, runArchiver } from '@ibarchive/log-archiver';
 import { formatLsn, type Lsn } from '@ibarchive/parser';
-import type { Server } from '@ibarchive/harness';
+import { startServer, type Server } from '@ibarchive/harness';
 import { makeOutput } from '../src/output.js';
 import { run } from '../src/run.js';
 
@@ -91,4 +91,17 @@ export function follow(srv: Server, archiveDir: string, opts: Partial<ArchiverOp
       return done;
     },
   };
+}
+
+/** A throwaway server with an archiver following it into `archiveDir`, both stopped at teardown. */
+export async function archivedServer(
+  t: { teardown(fn: () => unknown): void },
+  archiveDir: string,
+  opts: Partial<ArchiverOptions> = {},
+): Promise<{ srv: Server; f: Follower }> {
+  const srv = await startServer();
+  t.teardown(() => srv.stop().catch(() => undefined));
+  const f = follow(srv, archiveDir, opts);
+  t.teardown(() => f.stop().catch(() => undefined));
+  return { srv, f };
 }
