@@ -1,6 +1,7 @@
-import { cp, readdir, readFile } from 'node:fs/promises';
+import { copyFile, cp, readdir, readFile, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { startServerOn, type RestorePoint, type Server } from '@ibarchive/harness';
 import { openLogPath, type OpenedLog } from '@ibarchive/log-archiver';
 import { inspectBase, prepare, type PrepareOptions, type PrepareResult } from '../src/index.js';
 
@@ -41,4 +42,45 @@ export async function hashTree(dir: string): Promise<Record<string, string>> {
   };
   await walk(dir, '');
   return out;
+}
+
+/**
+ * Tables created by DDL after the backup have their tablespace re-created from
+ * the redo, but their .frm is not in the log: supply the one saved in `frmDir`
+ * from the live server (the workload's DDL tables are not altered afterwards).
+ */
+async function addMissingFrm(dir: string, point: RestorePoint, frmDir: string): Promise<void> {
+  for (const table of Object.keys(point.checksums)) {
+    if (point.checksums[table] === 'NULL') continue;
+    const name = table.split('.')[1]! + '.frm';
+    const to = join(dir, 'wl', name);
+    if (!(await stat(to).then(() => true, () => false))) await copyFile(join(frmDir, name), to);
+  }
+}
+
+/**
+ * The restore check: start mariadbd on the prepared `dir`; CHECKSUM TABLE must
+ * equal the live server's at the restore point, CHECK TABLE must say OK for
+ * every table that existed then, and the server log must have no [ERROR].
+ */
+export async function verifyRestorePoint(
+  t: import('ava').ExecutionContext,
+  dir: string,
+  point: RestorePoint,
+  tables: string[],
+  frmDir: string,
+): Promise<void> {
+  await addMissingFrm(dir, point, frmDir);
+  let srv: Server | undefined;
+  try {
+    srv = await startServerOn(dir);
+    t.deepEqual(await srv.checksums(tables), point.checksums, `checksums at ${point.name}`);
+    const checks = await srv.checkTables(tables.filter((x) => point.checksums[x] !== 'NULL'));
+    for (const [table, msg] of Object.entries(checks)) t.is(msg, 'OK', `CHECK TABLE ${table}`);
+    t.deepEqual(srv.errorLines(), [], 'no [ERROR] in the restored server log');
+    await srv.stop({ keepFiles: true });
+    srv = undefined;
+  } finally {
+    await srv?.kill({ keepFiles: true });
+  }
 }

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,6 @@ import {
   startServerOn,
   workloadSchema,
   type RestorePoint,
-  type Server,
 } from '@ibarchive/harness';
 import { runArchiver } from '@ibarchive/log-archiver';
 import type { Lsn } from '@ibarchive/parser';
@@ -20,7 +19,7 @@ import { comparePreparedDirs, describeDifference, Planner, readStitched, scanTab
 import { layoutAfterDdl, listFiles } from '../src/backup-ddl.js';
 import { PAGE_FREED } from '../src/record-store.js';
 import { openLogPath } from '@ibarchive/log-archiver';
-import { copyDir, hashTree, prepareDir } from './helpers.js';
+import { copyDir, hashTree, prepareDir, verifyRestorePoint } from './helpers.js';
 
 /**
  * A server with an 8 MiB circular log, archived by the log-archiver while a
@@ -96,31 +95,6 @@ test.after.always(async () => {
   if (work && process.env.IBARCHIVE_KEEP_TMP !== '1') await rm(work, { recursive: true, force: true });
 });
 
-async function addMissingFrm(dir: string, point: RestorePoint): Promise<void> {
-  for (const table of Object.keys(point.checksums)) {
-    if (point.checksums[table] === 'NULL') continue;
-    const name = table.split('.')[1]! + '.frm';
-    const to = join(dir, 'wl', name);
-    if (!(await stat(to).then(() => true, () => false))) await copyFile(join(frmDir, name), to);
-  }
-}
-
-async function verify(t: import('ava').ExecutionContext, dir: string, point: RestorePoint): Promise<void> {
-  await addMissingFrm(dir, point);
-  let srv: Server | undefined;
-  try {
-    srv = await startServerOn(dir);
-    t.deepEqual(await srv.checksums(tables), point.checksums, `checksums at ${point.name}`);
-    const checks = await srv.checkTables(tables.filter((x) => point.checksums[x] !== 'NULL'));
-    for (const [table, msg] of Object.entries(checks)) t.is(msg, 'OK', `CHECK TABLE ${table}`);
-    t.deepEqual(srv.errorLines(), []);
-    await srv.stop({ keepFiles: true });
-    srv = undefined;
-  } finally {
-    await srv?.kill({ keepFiles: true });
-  }
-}
-
 const laterPoints = () => points.filter((p) => p.lsn >= backupEnd);
 
 test.serial('the backup taken under load with DDL: mariadb-backup --prepare and ibarchive agree byte for byte', async (t) => {
@@ -145,7 +119,7 @@ test.serial('restore points after the log wrapped many times, from the archive',
     const r = await prepareDir(dir, [archive], { toLsn: point.lsn });
     t.is(r.reachedLsn, point.lsn);
     t.true(r.spans.some((s) => s.source.includes('archive') || s.source.includes('.seg') || s.source !== 'ib_logfile0'));
-    await verify(t, dir, point);
+    await verifyRestorePoint(t, dir, point, tables, frmDir);
   }
 });
 
@@ -199,7 +173,7 @@ test.serial('a small --use-memory (many batches) gives the same files as one bat
   const freed = await freedPages(one, point.lsn);
   const ignore = (file: string, pageNo: number) => freed.has(`${file}:${pageNo}`);
   t.deepEqual((await comparePreparedDirs(one, many, 16384, ignore)).map(describeDifference), []);
-  await verify(t, many, point);
+  await verifyRestorePoint(t, many, point, tables, frmDir);
 });
 
 /** `file:page` of every page whose last record up to `toLsn` is FREE_PAGE (files as in the prepared `dir`). */

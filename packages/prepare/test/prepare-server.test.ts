@@ -1,5 +1,5 @@
 import test from 'ava';
-import { copyFile, mkdir, mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -7,13 +7,11 @@ import {
   prepareWithMariadbBackup,
   runWorkload,
   startServer,
-  startServerOn,
   workloadSchema,
   type RestorePoint,
-  type Server,
 } from '@ibarchive/harness';
 import { comparePreparedDirs, describeDifference } from '../src/index.js';
-import { copyDir, hashTree, prepareDir } from './helpers.js';
+import { copyDir, hashTree, prepareDir, verifyRestorePoint } from './helpers.js';
 
 /**
  * Real-server PITR: a mariadb-backup base taken right after the schema was
@@ -60,38 +58,6 @@ test.after.always(async () => {
   if (work && process.env.IBARCHIVE_KEEP_TMP !== '1') await rm(work, { recursive: true, force: true });
 });
 
-/**
- * Tables created by DDL after the backup have their tablespace re-created from
- * the redo, but their .frm is not in the log: supply the final one (the DDL
- * tables are not altered after the DDL phase, so it fits every later point).
- */
-async function addMissingFrm(dir: string, point: RestorePoint): Promise<void> {
-  for (const table of Object.keys(point.checksums)) {
-    if (point.checksums[table] === 'NULL') continue;
-    const name = table.split('.')[1]! + '.frm';
-    const to = join(dir, 'wl', name);
-    const has = await stat(to).then(() => true, () => false);
-    if (!has) await copyFile(join(frmDir, name), to);
-  }
-}
-
-async function verify(t: import('ava').ExecutionContext, dir: string, point: RestorePoint): Promise<void> {
-  let srv: Server | undefined;
-  await addMissingFrm(dir, point);
-  try {
-    srv = await startServerOn(dir);
-    t.deepEqual(await srv.checksums(tables), point.checksums, `checksums at ${point.name}`);
-    const existing = tables.filter((x) => point.checksums[x] !== 'NULL');
-    const checks = await srv.checkTables(existing);
-    for (const [table, msg] of Object.entries(checks)) t.is(msg, 'OK', `CHECK TABLE ${table}`);
-    t.deepEqual(srv.errorLines(), [], 'no [ERROR] in the restored server log');
-    await srv.stop({ keepFiles: true });
-    srv = undefined;
-  } finally {
-    await srv?.kill({ keepFiles: true });
-  }
-}
-
 for (const which of ['round-0', 'open-trx', 'last']) {
   test.serial(`prepare to restore point ${which} reproduces the data`, async (t) => {
     const point = which === 'last' ? points[points.length - 1]! : points.find((p) => p.name === which)!;
@@ -100,7 +66,7 @@ for (const which of ['round-0', 'open-trx', 'last']) {
     await copyDir(base, dir);
     const r = await prepareDir(dir, [serverLog], { toLsn: point.lsn });
     t.is(r.reachedLsn, point.lsn);
-    await verify(t, dir, point);
+    await verifyRestorePoint(t, dir, point, tables, frmDir);
   });
 }
 
@@ -116,7 +82,7 @@ test.serial('incremental: prepare to an early point, then roll forward to a late
   const r = await prepareDir(dir, [serverLog], { toLsn: late.lsn });
   t.is(r.base, 'continue');
   t.is(r.startLsn, early.lsn);
-  await verify(t, dir, late);
+  await verifyRestorePoint(t, dir, late, tables, frmDir);
   // A server ran on it: rolling forward again must be refused, with nothing changed.
   const after = await hashTree(dir);
   await t.throwsAsync(prepareDir(dir, [serverLog]), { message: /a server was started on it since/ });
