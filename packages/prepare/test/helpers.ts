@@ -1,4 +1,4 @@
-import { copyFile, cp, readdir, readFile, stat } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { startServerOn, type RestorePoint, type Server } from '@ibarchive/harness';
@@ -83,4 +83,15 @@ export async function verifyRestorePoint(
   } finally {
     await srv?.kill({ keepFiles: true });
   }
+}
+
+/**
+ * Saves the workload tables' .frm files (`datadir/wl/*.frm`) into `frmDir`,
+ * later calls overwriting earlier ones. Called at every restore point, so a
+ * table that is later renamed or dropped (ddl_a) still has its definition for
+ * restores to points where it existed, whenever the base backup was taken.
+ */
+export async function saveFrms(datadir: string, frmDir: string): Promise<void> {
+  await mkdir(frmDir, { recursive: true });
+  for (const f of await readdir(join(datadir, 'wl'))) if (f.endsWith('.frm')) await copyFile(join(datadir, 'wl', f), join(frmDir, f));
 }

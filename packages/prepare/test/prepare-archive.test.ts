@@ -1,6 +1,6 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,7 @@ import { comparePreparedDirs, describeDifference, Planner, readStitched, scanTab
 import { layoutAfterDdl, listFiles } from '../src/backup-ddl.js';
 import { PAGE_FREED } from '../src/record-store.js';
 import { openLogPath } from '@ibarchive/log-archiver';
-import { copyDir, hashTree, prepareDir, verifyRestorePoint } from './helpers.js';
+import { copyDir, hashTree, prepareDir, saveFrms, verifyRestorePoint } from './helpers.js';
 
 /**
  * A server with an 8 MiB circular log, archived by the log-archiver while a
@@ -68,6 +68,7 @@ test.before(async () => {
       volumeMB: 40,
       pointEveryMB: 8,
       onPoint: async (p) => {
+        await saveFrms(srv.datadir, join(work, 'frm'));
         if (p.name === 'initial') backup = srv.backup(base);
         if (p.name === 'ddl-dropped') await backup;
       },
@@ -80,8 +81,7 @@ test.before(async () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     frmDir = join(work, 'frm');
-    await mkdir(frmDir);
-    for (const f of await readdir(join(srv.datadir, 'wl'))) if (f.endsWith('.frm')) await copyFile(join(srv.datadir, 'wl', f), join(frmDir, f));
+    await saveFrms(srv.datadir, frmDir);
   } finally {
     ac.abort();
     await archiver.catch(() => undefined);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { copyFile, mkdir, mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -11,7 +11,7 @@ import {
   type RestorePoint,
 } from '@ibarchive/harness';
 import { comparePreparedDirs, describeDifference } from '../src/index.js';
-import { copyDir, hashTree, prepareDir, verifyRestorePoint } from './helpers.js';
+import { copyDir, hashTree, prepareDir, saveFrms, verifyRestorePoint } from './helpers.js';
 
 /**
  * Real-server PITR: a mariadb-backup base taken right after the schema was
@@ -37,6 +37,7 @@ test.before(async () => {
       rowsPerRound: 150,
       blobMaxKB: 60,
       onPoint: async (p) => {
+        await saveFrms(srv.datadir, join(work, 'frm'));
         if (!backedUp && p.name === 'initial') {
           backedUp = true;
           await srv.backup(base);
@@ -45,10 +46,9 @@ test.before(async () => {
     });
     serverLog = join(work, 'server_ib_logfile0');
     await copyFile(srv.logFile, serverLog);
-    // Table definitions (.frm) are not in the redo log: keep those of the end of the workload.
+    // Table definitions (.frm) are not in the redo log: keep each table's latest one.
     frmDir = join(work, 'frm');
-    await mkdir(frmDir);
-    for (const f of await readdir(join(srv.datadir, 'wl'))) if (f.endsWith('.frm')) await copyFile(join(srv.datadir, 'wl', f), join(frmDir, f));
+    await saveFrms(srv.datadir, frmDir);
   } finally {
     await srv.kill();
   }
