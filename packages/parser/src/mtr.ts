@@ -3,6 +3,7 @@ import { ChecksumMismatchError, CorruptLogError } from './errors.js';
 import { formatLsn, type Lsn } from './lsn.js';
 import type { LogSource } from './source.js';
 import { decodeVarint, varintLength } from './varint.js';
+import { readMtrBatchesInWorker } from './parallel/worker-reader.js';
 
 /**
  * Mini-transaction framing (redo-format.md section 3):
@@ -134,6 +135,89 @@ export interface ReadMtrOptions {
   toLsn?: Lsn | undefined;
   /** Bytes per read (default 8 MiB). */
   batchBytes?: number | undefined;
+  /**
+   * Frame and checksum in a worker thread while the caller works on the
+   * previous batch (parallel/worker-reader.ts). Same results; up to 3 windows
+   * of `batchBytes` are read ahead of the batch the caller holds.
+   */
+  worker?: boolean | undefined;
+  /**
+   * With `worker`: the arrays `source.read()` returns are kept by nobody else,
+   * so one that spans its whole ArrayBuffer is transferred to the worker
+   * (detached) instead of copied. Default false: each window is copied once.
+   */
+  ownedReads?: boolean | undefined;
+  /**
+   * With `worker`: a batch's `bytes` and index arrays are reused for a later
+   * window once the generator is resumed (fresh memory costs a page fault per
+   * 4 KiB on first touch). Only for callers that finish each batch before
+   * asking for the next.
+   */
+  reuseWindows?: boolean | undefined;
+}
+
+/** The index arrays of a batch (equal lengths), reusable by frameRun. */
+export interface MtrIndex {
+  starts: Uint32Array;
+  recordsEnds: Uint32Array;
+  ends: Uint32Array;
+}
+
+/** Whole valid mtrs framed by frameRun; indices into its window. */
+export interface MtrRun extends MtrIndex {
+  count: number;
+  /** Index after the last whole mtr (= where framing stopped). */
+  pos: number;
+  /** Framing stopped at the first mtr starting at or after `toPos`. */
+  toLsnReached: boolean;
+}
+
+/**
+ * Frames whole valid mtrs of `bytes` from `pos` until scanMtr returns
+ * need-more or end (left in `scan`), the bytes run out, or an mtr would start
+ * at or after `toPos`. The one loop behind readMtrBatches, in either thread.
+ * Fills `index` if given (grown copies when it is too short).
+ */
+export function frameRun(
+  bytes: Uint8Array,
+  pos: number,
+  seqBit: 0 | 1,
+  flipAt: number,
+  toPos: number,
+  scan: MtrScan,
+  index?: MtrIndex,
+): MtrRun {
+  let cap = index?.starts.length ?? Math.max(1024, bytes.length >> 6);
+  let starts: Uint32Array = index?.starts ?? new Uint32Array(cap);
+  let recordsEnds: Uint32Array = index?.recordsEnds ?? new Uint32Array(cap);
+  let ends: Uint32Array = index?.ends ?? new Uint32Array(cap);
+  let count = 0;
+  let toLsnReached = false;
+  while (pos < bytes.length) {
+    if (pos >= toPos) {
+      toLsnReached = true;
+      break;
+    }
+    scanMtr(bytes, pos, bytes.length, seqBit, flipAt, scan);
+    if (scan.kind !== 'mtr') break;
+    if (count === cap) {
+      cap *= 2;
+      starts = grow(starts, cap);
+      recordsEnds = grow(recordsEnds, cap);
+      ends = grow(ends, cap);
+    }
+    starts[count] = pos;
+    recordsEnds[count] = scan.recordsEnd;
+    ends[count] = scan.end;
+    count++;
+    pos = scan.end;
+  }
+  return { count, starts, recordsEnds, ends, pos, toLsnReached };
+}
+
+/** Index of `lsn` in a window starting at `windowLsn` of `length` bytes; Infinity if absent or beyond it. */
+export function windowIndex(lsn: Lsn | undefined, windowLsn: Lsn, length: number): number {
+  return lsn === undefined || lsn - windowLsn > BigInt(length) ? Infinity : Number(lsn - windowLsn);
 }
 
 /**
@@ -149,6 +233,10 @@ export async function* readMtrBatches(
   fromLsn: Lsn,
   options: ReadMtrOptions = {},
 ): AsyncGenerator<MtrBatch | LogEnd> {
+  if (options.worker) {
+    yield* readMtrBatchesInWorker(source, fromLsn, options);
+    return;
+  }
   const batchBytes = Math.max(options.batchBytes ?? 8 << 20, 4096);
   const toLsn = options.toLsn;
   const scan = new MtrScan();
@@ -158,35 +246,10 @@ export async function* readMtrBatches(
   for (;;) {
     const bytes = await source.read(lsn, want);
     const seqBit = source.seqBit(lsn);
-    const flip = source.seqFlipAfter(lsn);
-    const flipAt = flip === undefined || flip - lsn > BigInt(bytes.length) ? Infinity : Number(flip - lsn);
-    const toPos = toLsn === undefined || toLsn - lsn > BigInt(bytes.length) ? Infinity : Number(toLsn - lsn);
-    let cap = Math.max(1024, bytes.length >> 6);
-    let starts: Uint32Array = new Uint32Array(cap);
-    let recordsEnds: Uint32Array = new Uint32Array(cap);
-    let ends: Uint32Array = new Uint32Array(cap);
-    let count = 0;
-    let pos = 0;
-    let stop: EndReason | undefined;
-    while (pos < bytes.length) {
-      if (pos >= toPos) {
-        stop = 'to-lsn';
-        break;
-      }
-      scanMtr(bytes, pos, bytes.length, seqBit, flipAt, scan);
-      if (scan.kind !== 'mtr') break;
-      if (count === cap) {
-        cap *= 2;
-        starts = grow(starts, cap);
-        recordsEnds = grow(recordsEnds, cap);
-        ends = grow(ends, cap);
-      }
-      starts[count] = pos;
-      recordsEnds[count] = scan.recordsEnd;
-      ends[count] = scan.end;
-      count++;
-      pos = scan.end;
-    }
+    const flipAt = windowIndex(source.seqFlipAfter(lsn), lsn, bytes.length);
+    const run = frameRun(bytes, 0, seqBit, flipAt, windowIndex(toLsn, lsn, bytes.length), scan);
+    const { count, starts, recordsEnds, ends, pos } = run;
+    let stop: EndReason | undefined = run.toLsnReached ? 'to-lsn' : undefined;
     if (count > 0) {
       yield { kind: 'batch', bytes, lsn, count, starts, recordsEnds, ends };
       lsn += BigInt(pos);
