@@ -33,6 +33,8 @@ export class PageStore {
   private stagedSpaces = new Set<number>();
   /** Page buffers of completed flush groups, reused by `stage` (fresh memory costs page faults). */
   private readonly spare: Uint8Array[] = [];
+  /** Staged images that are copies owned here (returned to `spare` once written). */
+  private readonly copied = new Set<Uint8Array>();
   /** The flush group being written, if any. */
   private inFlight: Promise<void> = Promise.resolve();
   private readonly journal: Journal;
@@ -44,6 +46,8 @@ export class PageStore {
     readonly dir: string,
     readonly pageSize: number,
     scan: TablespaceScan,
+    /** Page writes in flight while a flush group is written in place. */
+    readonly writesInFlight = 32,
   ) {
     for (const [id, f] of scan.byId) this.spaces.set(id, { path: f.path, fh: undefined, bytes: f.fileBytes });
     for (const f of scan.files) if (f.spaceId === undefined) this.unbound.set(f.path, f);
@@ -101,11 +105,18 @@ export class PageStore {
     if (bytesRead < want) into.fill(0, bytesRead);
   }
 
-  /** Queues a finished page image for the next flush (the bytes are copied). */
-  stage(spaceId: number, pageNo: number, page: Uint8Array): void {
-    const copy = this.spare.pop() ?? new Uint8Array(this.pageSize);
-    copy.set(page.subarray(0, this.pageSize));
-    this.staged.push({ path: this.spaces.get(spaceId)!.path, pageNo, page: copy });
+  /**
+   * Queues a finished page image for the next flush. With `copy` false the
+   * caller keeps `page` unchanged until the flush is complete.
+   */
+  stage(spaceId: number, pageNo: number, page: Uint8Array, copy = true): void {
+    let image = page;
+    if (copy) {
+      image = this.spare.pop() ?? new Uint8Array(this.pageSize);
+      image.set(page.subarray(0, this.pageSize));
+      this.copied.add(image);
+    }
+    this.staged.push({ path: this.spaces.get(spaceId)!.path, pageNo, page: image });
     this.stagedIds.push(spaceId);
     this.stagedSpaces.add(spaceId);
   }
@@ -149,7 +160,7 @@ export class PageStore {
       const pos = e.pageNo * this.pageSize;
       writes.push(this.handle(s).then((fh) => fh.write(e.page, 0, this.pageSize, pos)));
       if (pos + this.pageSize > s.bytes) s.bytes = pos + this.pageSize;
-      if (writes.length >= 64) await Promise.all(writes.splice(0));
+      if (writes.length >= this.writesInFlight) await Promise.all(writes.splice(0));
     }
     await Promise.all(writes);
     for (const id of spaces) {
@@ -158,7 +169,9 @@ export class PageStore {
     }
     this.pagesWritten += entries.length;
     await this.journal.clear();
-    for (const e of entries) this.spare.push(e.page);
+    for (const e of entries) {
+      if (this.copied.delete(e.page)) this.spare.push(e.page);
+    }
   }
 
   /** Grows a file with zeros to `pages` pages (never shrinks). */

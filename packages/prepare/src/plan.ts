@@ -40,6 +40,9 @@ export class SpaceKnowledge {
   readonly created = new Set<number>();
 }
 
+/** Told when every page of a space becomes void: FILE_DELETE, or TRIM_PAGES to `trimmedTo` pages. */
+export type DropSpace = (spaceId: number, trimmedTo?: number) => void;
+
 const MAX_EXACT = 2 ** 53;
 /** An mtr holds at most one record per 2 bytes (a same-page EXTENDED record is 2 bytes). */
 export const MAX_RECORDS_PER_MTR = (1 << 20) >>> 1;
@@ -53,7 +56,7 @@ const decoder = new TextDecoder();
  * records; FILE_* records become `fileOps`.
  */
 export class Planner {
-  readonly store: RecordStore;
+  store: RecordStore;
   readonly fileOps: FileOp[] = [];
   /** Spaces whose records were discarded by TRIM_PAGES in this plan. */
   readonly trimmed = new Map<number, number>();
@@ -93,6 +96,8 @@ export class Planner {
     capacity = 1 << 20,
     /** Rows of a released store to reuse (see RecordStore). */
     rows?: Uint32Array,
+    /** Called at FILE_DELETE and TRIM_PAGES, in log order. */
+    private readonly onDropSpace?: DropSpace,
   ) {
     this.store = new RecordStore(collect ? capacity : 0, rows);
     this.reader = new RecordReader(readerOptions);
@@ -166,6 +171,7 @@ export class Planner {
       else if (type === FREE_PAGE) reset = PAGE_FREED;
       else if (type === EXTENDED && reader.subtype === ExtendedSubtype.TRIM_PAGES) {
         store.dropSpace(space);
+        this.onDropSpace?.(space, page);
         this.trimmed.set(space, page);
         this.fileOps.push({ kind: 'trim', spaceId: space, size: page, lsn: BigInt(startLsn) });
         k.fspSize.set(space, page);
@@ -220,11 +226,30 @@ export class Planner {
       k.names.set(space, text);
       k.deleted.add(space);
       this.store.dropSpace(space);
+      this.onDropSpace?.(space);
       this.touchedPages -= this.touched.get(space) ?? 0;
       this.touched.delete(space);
       this.touchedTable.deleteSpace(space);
       this.fileOps.push({ kind: 'delete', spaceId: space, name: text, lsn });
     }
+  }
+
+  /**
+   * Starts a new window: the records collected so far were applied; the
+   * store's rows are reused, counters and knowledge carry on.
+   */
+  nextWindow(): void {
+    const capacity = this.store.capacity;
+    this.store = new RecordStore(capacity, this.store.release());
+    this.full = false;
+  }
+
+  /** Counts a page as touched (by the apply, which sees each page of a window once). */
+  markTouched(space: number, page: number): void {
+    if (this.touchedTable.get(space, page) >= 0) return;
+    this.touchedTable.set(space, page, 0);
+    this.touched.set(space, (this.touched.get(space) ?? 0) + 1);
+    this.touchedPages++;
   }
 
   /** Space ids with page records, ascending. */

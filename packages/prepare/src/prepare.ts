@@ -14,13 +14,16 @@ import {
 import { applyBackupDdl, layoutAfterDdl, listFiles, planBackupDdl } from './backup-ddl.js';
 import { BASE_LOG_COPY, inspectBase, type BaseInfo } from './base.js';
 import { formatCheckpointsFile } from './checkpoints-file.js';
-import { executePlan } from './execute.js';
 import { unsupportedFlags } from './fsp.js';
 import { JOURNAL_FILE, readJournal } from './journal.js';
 import { describeNewerPage, findNewerPage } from './page-scan.js';
-import { PageStore, replayJournal } from './page-store.js';
-import { MAX_RECORDS_PER_MTR, Planner, SpaceKnowledge } from './plan.js';
+import { normalizeLogName, PageStore, replayJournal } from './page-store.js';
+import { PageCache } from './page-cache.js';
+import { PageLoader } from './page-loader.js';
+import { WindowApplier } from './window-apply.js';
 import { RECORD_BYTES } from './record-store.js';
+import { runFileOps, writePass } from './write-pages.js';
+import { MAX_RECORDS_PER_MTR, Planner, SpaceKnowledge } from './plan.js';
 import { prefetching } from './prefetch.js';
 import { readStitched, type SourceSpan } from './stitch.js';
 import { removeIfExists, writeFileAtomic, writeState } from './state.js';
@@ -39,9 +42,9 @@ export interface PrepareOptions {
   readonly sources: readonly LogSource[];
   /** Apply exactly the mtrs that end at or before this LSN (default: all available). */
   readonly toLsn?: Lsn | undefined;
-  /** Memory for one batch of records (bytes, default 1 GiB). */
+  /** Memory for the pages applied in one pass over the log (bytes, default 1 GiB). */
   readonly useMemory?: number | undefined;
-  /** Page reads in flight (default 32). */
+  /** Page writes in flight (default 32). */
   readonly parallel?: number | undefined;
   /** Dry run: plan and check, change nothing. */
   readonly planOnly?: boolean | undefined;
@@ -74,6 +77,14 @@ export interface PrepareResult {
 }
 
 const DEFAULT_MEMORY = 1 << 30;
+/** Memory set aside for log reads (prefetched chunks, the batch being decoded). */
+const LOG_MEMORY = 96 << 20;
+/** Fewest pages a pass holds, whatever --use-memory says. */
+const MIN_SLOTS = 64;
+/** Share of a pass's progress that is reading and applying (the rest is writing pages). */
+const SCAN_SHARE = 0.8;
+/** Share of --use-memory for a window of records (at most 256 MiB). */
+const WINDOW_SHARE = 0.25;
 
 type Item = MtrBatch | LogEnd;
 
@@ -163,32 +174,43 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const scan = await scanTablespaces(dir, files, layoutAfterDdl(files, ddl));
   const ps = scan.pageSize;
   const memory = opts.useMemory ?? DEFAULT_MEMORY;
-  // Staged page images and those of the flush group being written take 2 x flushBytes; the rest holds records and log.
-  const flushBytes = Math.max(ps * 64, Math.min(64 << 20, Math.floor(memory / 8)));
-  const budget = Math.max(1 << 20, memory - 2 * flushBytes);
+  // Memory: log reads (prefetched chunks, the batch decoded) about LOG_MEMORY, a window of
+  // records (rows, and the log bytes they point into) WINDOW_SHARE, the pages of a pass the rest.
+  const windowBytes = Math.max(4 << 20, Math.min(256 << 20, Math.floor(memory * WINDOW_SHARE)));
+  const windowRecords = Math.max(MAX_RECORDS_PER_MTR, Math.floor(windowBytes / (2 * (RECORD_BYTES + 4))));
+  const maxSlots = Math.max(MIN_SLOTS, Math.floor((memory - LOG_MEMORY - windowBytes) / ps));
+  const flushBytes = Math.max(ps * 64, Math.min(64 << 20, Math.floor(memory / 16)));
+  const batchBytes = Math.max(1 << 20, Math.min(8 << 20, Math.floor(memory / 16)));
 
-  // Pre-flight: read the whole needed range (first batch kept), validating every mtr.
+  // Pass 1: read the whole needed range, validating every mtr, and apply it window by window to
+  // pages in memory. Nothing on disk changes before every check below has passed.
   const spans: SourceSpan[] = [];
-  const batchBytes = Math.max(1 << 20, Math.min(8 << 20, Math.floor(budget / 8)));
   const ends = new Map<LogSource, Lsn>();
-  const feed = new BatchFeed(readStitched(sources, start, { toLsn: opts.toLsn, batchBytes, spans, ends }));
-  const capacity = Math.max(MAX_RECORDS_PER_MTR, Math.floor(budget / RECORD_BYTES));
-  const first = new Planner(new SpaceKnowledge(), { pageSize: ps }, true, capacity);
-  const rest = new Planner(new SpaceKnowledge(), { pageSize: ps }, false);
+  const cache = new PageCache(ps, maxSlots);
+  const knowledge = new SpaceKnowledge();
+  const loader = new PageLoader(dir, ps, (id) => resolveInScan(scan, knowledge, id));
+  let first: Planner;
+  const applier = opts.planOnly
+    ? undefined
+    : new WindowApplier(cache, loader, { unknownSpaces: 'defer', onWarning: warn, onPage: (sp, pg) => first.markTouched(sp, pg) });
+  first = new Planner(knowledge, { pageSize: ps }, applier !== undefined, windowRecords, undefined, (id, to) => applier?.dropSpace(id, to));
   const span = Number((opts.toLsn ?? base.baseEndLsn ?? start + 1n) - start) || 1;
-  let st: 'more' | 'full' | 'end' = 'more';
-  while (st === 'more' && first.store.memoryBytes() < budget) {
-    st = await feed.feed(first, opts.toLsn);
-    opts.onProgress?.({ phase: 'scan', fraction: progressOf(first.reachedLsn, start, span) * 0.3, lsn: first.reachedLsn ?? start });
-  }
-  const multiBatch = st !== 'end';
-  if (multiBatch) {
-    while ((await feed.feed(rest, opts.toLsn)) !== 'end') {
-      opts.onProgress?.({ phase: 'scan', fraction: progressOf(rest.reachedLsn, start, span) * 0.3, lsn: rest.reachedLsn ?? start });
+  const feed = new BatchFeed(readStitched(sources, start, { toLsn: opts.toLsn, batchBytes, spans, ends }));
+  try {
+    for (;;) {
+      const st = await feed.feed(first, opts.toLsn);
+      if (applier && st !== 'more') {
+        applier.apply(first.store);
+        first.nextWindow();
+      }
+      if (st === 'end') break;
+      opts.onProgress?.({ phase: 'scan', fraction: progressOf(first.reachedLsn, start, span) * SCAN_SHARE, lsn: first.reachedLsn ?? start });
     }
+  } finally {
+    loader.close();
   }
-  const available = feed.end?.endLsn ?? rest.reachedLsn ?? first.reachedLsn ?? start;
-  const reached = rest.reachedLsn ?? first.reachedLsn ?? start;
+  const available = feed.end?.endLsn ?? first.reachedLsn ?? start;
+  const reached = first.reachedLsn ?? start;
   if (opts.toLsn !== undefined && available < opts.toLsn && feed.end?.reason !== 'to-lsn') {
     throw new LogGapError(
       `target LSN ${formatLsn(opts.toLsn)} is beyond the available log, which ends at LSN ${formatLsn(available)}` +
@@ -202,12 +224,10 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   }
 
   // New tablespaces must not bring unsupported formats either.
-  for (const k of [first.knowledge, rest.knowledge]) {
-    for (const [id, flags] of k.fspFlags) {
-      if (first.knowledge.deleted.has(id) || rest.knowledge.deleted.has(id)) continue;
-      const why = unsupportedFlags(flags);
-      if (why) throw new RefusedError(`${describeTablespace(k.names.get(id)?.replace(/^\.\//, '') ?? `space ${id}`)} is ${why}; prepare does not support it`);
-    }
+  for (const [id, flags] of knowledge.fspFlags) {
+    if (knowledge.deleted.has(id)) continue;
+    const why = unsupportedFlags(flags);
+    if (why) throw new RefusedError(`${describeTablespace(knowledge.names.get(id)?.replace(/^\.\//, '') ?? `space ${id}`)} is ${why}; prepare does not support it`);
   }
 
   // No page of the base may be newer than the LSN reached.
@@ -222,9 +242,10 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
       );
     }
   }
+  // A record that cannot be applied to the page it names: the log or the base is corrupt.
+  applier?.throwIfBroken();
 
-  const firstMem = first.store.memoryBytes();
-  const totalPages = first.pageCount() + rest.touchedPages;
+  const totalPages = first.touchedPages;
   const summary = {
     base: base.kind,
     startLsn: start,
@@ -232,17 +253,17 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
     requestedLsn: opts.toLsn,
     availableEndLsn: available,
     spans,
-    mtrs: first.mtrs + rest.mtrs,
-    records: first.records + rest.records,
-    logBytes: first.logBytes + rest.logBytes,
-    tablespaces: tablespaceSummary(first, rest, scan),
+    mtrs: first.mtrs,
+    records: first.records,
+    logBytes: first.logBytes,
+    tablespaces: tablespaceSummary(first, scan),
     pagesTouched: totalPages,
-    batches: multiBatch ? 1 + Math.ceil((rest.logBytes / Math.max(1, first.logBytes)) * 1) : 1,
-    memoryPerBatch: firstMem,
-    fileOps: first.fileOps.length + rest.fileOps.length,
+    batches: Math.max(1, Math.ceil(totalPages / maxSlots)),
+    memoryPerBatch: Math.min(totalPages, maxSlots) * ps,
+    fileOps: first.fileOps.length,
     warnings,
   };
-  if (opts.planOnly) return { ...summary, pagesWritten: 0, filesExtended: 0, planOnly: true };
+  if (opts.planOnly || !applier) return { ...summary, pagesWritten: 0, filesExtended: 0, planOnly: true };
 
   // From here on the directory changes.
   await writeState(dir, {
@@ -258,54 +279,52 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   }
   await applyBackupDdl(dir, ddl);
   const liveScan = await scanTablespaces(dir, await listFiles(dir), layoutAfterDdl(await listFiles(dir), []));
-  const store = new PageStore(dir, ps, liveScan);
-  const execOpts = {
-    flushBytes,
-    readAhead: Math.max(1, opts.parallel ?? 32),
-    onWarning: warn,
-    flags: new Map<number, number>(),
-  };
-  let batches = 0;
+  const store = new PageStore(dir, ps, liveScan, Math.max(1, opts.parallel ?? 32));
+  const flags = new Map<number, number>();
+  let batches = 1;
   let filesExtended = 0;
-  let plan = first;
-  const applySpan = Number(reached - start) || 1;
-  let pendingTail: Promise<void> = Promise.resolve();
+  let pagesWritten = 0;
+  const estimate = () => batches + Math.ceil(cache.deferred / maxSlots);
+  const writing = (pass: number) => (done: number, total: number) =>
+    opts.onProgress?.({ phase: 'apply', fraction: ((pass - 1 + SCAN_SHARE + (1 - SCAN_SHARE) * (done / Math.max(1, total))) / estimate()) * 0.97, lsn: reached });
   try {
-    for (;;) {
+    await runFileOps(first.fileOps, store, warn);
+    let w = await writePass(cache, store, { flushBytes, flags, knowledge, onWarning: warn, onProgress: writing(1) });
+    pagesWritten += w.pagesWritten;
+    filesExtended += w.filesExtended;
+    // Pages that found no room in memory: further passes over the same log, each for the next pages.
+    while (cache.deferred > 0) {
+      const deferred = cache.deferred;
+      cache.endPass();
       batches++;
-      const from = plan.firstLsn ?? start;
-      const to = plan.reachedLsn ?? start;
-      const stats = await executePlan(plan, store, {
-        ...execOpts,
-        leaveTail: true,
-        onProgress: (done, total) => {
-          const lsn = Number(from - start) + (Number(to - from) * done) / Math.max(1, total);
-          opts.onProgress?.({ phase: 'apply', fraction: 0.3 + 0.65 * (lsn / applySpan), lsn: start + BigInt(Math.floor(lsn)) });
-        },
-      });
-      pendingTail = stats.tail;
-      if (plan.reachedLsn === undefined && reached > start) {
-        await stats.tail;
-        throw new IbarchiveError('internal', `batch ${batches} took no mtr at LSN ${formatLsn(from)}`);
+      const passLoader = new PageLoader(dir, ps, (id) => (store.has(id) || store.bindByName(id, knowledge.names.get(id)) ? store.pathOf(id) : undefined));
+      const passApplier = new WindowApplier(cache, passLoader, { unknownSpaces: 'ignore', onWarning: warn });
+      const plan = new Planner(new SpaceKnowledge(), { pageSize: ps }, true, windowRecords, undefined, (id, to) => passApplier.dropSpace(id, to));
+      const passFeed = new BatchFeed(readStitched(sources, start, { toLsn: reached, batchBytes, ends }));
+      try {
+        for (;;) {
+          const st = await passFeed.feed(plan, reached);
+          if (st !== 'more') {
+            passApplier.apply(plan.store);
+            plan.nextWindow();
+          }
+          if (st === 'end') break;
+          const f = progressOf(plan.reachedLsn, start, span) * SCAN_SHARE;
+          opts.onProgress?.({ phase: 'apply', fraction: ((batches - 1 + f) / estimate()) * 0.97, lsn: plan.reachedLsn ?? start });
+        }
+      } finally {
+        passLoader.close();
       }
-      const rows = plan.store.release();
-      if (plan.reachedLsn === undefined || plan.reachedLsn >= reached) {
-        await stats.tail;
-        filesExtended += stats.filesExtended;
-        break;
+      if (plan.reachedLsn !== reached) {
+        throw new IbarchiveError('internal', `pass ${batches} read the log to LSN ${formatLsn(plan.reachedLsn ?? start)}, not ${formatLsn(reached)}`);
       }
-      // Next batch: re-read from where this one ended (only log reads while the last pages are written).
-      const next = new Planner(plan.knowledge, { pageSize: ps }, true, capacity, rows);
-      const f2 = new BatchFeed(readStitched(sources, plan.reachedLsn, { toLsn: opts.toLsn, batchBytes, ends }));
-      let st2: 'more' | 'full' | 'end' = 'more';
-      while (st2 === 'more' && next.store.memoryBytes() < budget && (next.reachedLsn ?? 0n) < reached) st2 = await f2.feed(next, reached);
-      await stats.tail;
-      filesExtended += stats.filesExtended;
-      if (next.mtrs === 0) throw new IbarchiveError('internal', `the log from LSN ${formatLsn(plan.reachedLsn)} could not be read again`);
-      plan = next;
+      passApplier.throwIfBroken();
+      if (cache.count === 0 && cache.deferred >= deferred) throw new IbarchiveError('internal', `pass ${batches} applied no page of the ${deferred} left`);
+      w = await writePass(cache, store, { flushBytes, flags, knowledge, onWarning: warn, onProgress: writing(batches) });
+      pagesWritten += w.pagesWritten;
+      filesExtended += w.filesExtended;
     }
   } finally {
-    await pendingTail.catch(() => {});
     await store.close();
   }
   opts.onProgress?.({ phase: 'finish', fraction: 0.97, lsn: reached });
@@ -325,7 +344,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   await removeIfExists(join(dir, BASE_LOG_COPY));
   await removeIfExists(join(dir, JOURNAL_FILE));
   opts.onProgress?.({ phase: 'finish', fraction: 1, lsn: reached });
-  return { ...summary, batches, pagesWritten: store.pagesWritten, filesExtended, planOnly: false };
+  return { ...summary, batches, pagesWritten, filesExtended, planOnly: false };
 }
 
 function progressOf(lsn: Lsn | undefined, start: Lsn, span: number): number {
@@ -333,11 +352,18 @@ function progressOf(lsn: Lsn | undefined, start: Lsn, span: number): number {
   return Math.min(1, Number(lsn - start) / span);
 }
 
-function tablespaceSummary(first: Planner, rest: Planner, scan: TablespaceScan): PrepareResult['tablespaces'] {
-  const counts = new Map<number, number>();
-  for (const [id, pages] of first.store.spaces) counts.set(id, pages.length);
-  for (const [id, n] of rest.touched) counts.set(id, Math.max(counts.get(id) ?? 0, n));
-  const names = (id: number) =>
-    scan.byId.get(id)?.path ?? first.knowledge.names.get(id)?.replace(/^\.\//, '') ?? rest.knowledge.names.get(id)?.replace(/^\.\//, '');
-  return [...counts.keys()].sort((a, b) => a - b).map((id) => ({ spaceId: id, file: names(id), pages: counts.get(id)! }));
+function tablespaceSummary(plan: Planner, scan: TablespaceScan): PrepareResult['tablespaces'] {
+  const names = (id: number) => scan.byId.get(id)?.path ?? plan.knowledge.names.get(id)?.replace(/^\.\//, '');
+  return [...plan.touched.keys()].sort((a, b) => a - b).map((id) => ({ spaceId: id, file: names(id), pages: plan.touched.get(id)! }));
+}
+
+/** Where pass 1 reads a space's pages: its file as found by the scan, an all-zero file of its name, or nothing yet for a space created in the log. */
+function resolveInScan(scan: TablespaceScan, k: SpaceKnowledge, id: number): string | null | undefined {
+  const f = scan.byId.get(id);
+  if (f) return f.source;
+  const name = k.names.get(id);
+  const path = name === undefined ? undefined : normalizeLogName(name);
+  const unbound = path === undefined ? undefined : scan.files.find((x) => x.spaceId === undefined && x.path === path);
+  if (unbound) return unbound.source;
+  return k.created.has(id) ? null : undefined;
 }

@@ -1,0 +1,153 @@
+import { FREE_PAGE } from '@ibarchive/parser';
+import { ApplyError, applyRecord, type ApplyContext } from './apply/index.js';
+import { pageLsnNumber } from './fsp.js';
+import { PAGE_DEFERRED, PAGE_DONE, SLOT_BROKEN, SLOT_FREED, SLOT_INIT, SLOT_LOADED, type PageCache } from './page-cache.js';
+import type { PageLoader } from './page-loader.js';
+import { RecordView } from './record-view.js';
+import { PAGE_INIT, R_CODE_OFFSET, R_DATA_END, R_DATA_START, R_INLINE, R_LENGTH, R_MTR, R_START, RECORD_WORDS, type RecordStore } from './record-store.js';
+
+export interface WindowApplyOptions {
+  /** Space whose file is not known: `defer` its pages to a later pass (pass 1), or `ignore` them with a warning. */
+  readonly unknownSpaces: 'defer' | 'ignore';
+  readonly onWarning?: ((message: string) => void) | undefined;
+  /** Told of every page a window has records for. */
+  readonly onPage?: ((spaceId: number, pageNo: number) => void) | undefined;
+}
+
+/**
+ * Applies the page records of a window of the log (a RecordStore: records
+ * grouped by page, in log order within a page, INIT_PAGE / FREE_PAGE having
+ * voided the records before them) to the pages of a PageCache. A page is read
+ * the first time a window has records for it (not for INIT_PAGE / FREE_PAGE);
+ * the page-LSN rule compares each record's mtr start LSN with the
+ * FIL_PAGE_LSN read then. Grouping by page keeps a page in the CPU cache
+ * while its records are applied, which applying in log order does not.
+ * A record that fails a check marks its page broken: a later INIT_PAGE /
+ * FREE_PAGE voids it, else `throwIfBroken()` reports it after the pass.
+ */
+export class WindowApplier {
+  applied = 0;
+  skipped = 0;
+  private readonly trimmedTo = new Map<number, number>();
+  private readonly errors = new Map<number, ApplyError>();
+  private readonly ignored = new Set<number>();
+  private readonly view = new RecordView();
+  private readonly ctx: ApplyContext;
+
+  constructor(
+    readonly cache: PageCache,
+    readonly loader: PageLoader,
+    private readonly opts: WindowApplyOptions,
+  ) {
+    this.ctx = { pageSize: cache.pageSize, lsn: undefined, file: undefined };
+  }
+
+  apply(s: RecordStore): void {
+    const cache = this.cache;
+    const ps = cache.pageSize;
+    const { perm, start } = s.sortByPage();
+    const rec = s.rec;
+    for (let p = 0; p < s.pageCount; p++) {
+      const first = start[p]!;
+      const end = start[p + 1]!;
+      if (first === end) continue;
+      const spaceId = s.pageSpace[p]!;
+      const pageNo = s.pageNo[p]!;
+      const reset = s.pageFlags[p]!;
+      this.opts.onPage?.(spaceId, pageNo);
+      let slot = cache.table.get(spaceId, pageNo);
+      if (slot < 0) {
+        if (slot === PAGE_DONE || slot === PAGE_DEFERRED) continue;
+        slot = this.admit(spaceId, pageNo, reset !== 0);
+        if (slot < 0) continue;
+      }
+      const page = cache.page(slot);
+      if (reset) {
+        page.fill(0);
+        cache.diskLsn[slot] = 0;
+        cache.lastEnd[slot] = -1;
+        cache.state[slot] = reset === PAGE_INIT ? SLOT_INIT : SLOT_FREED;
+        this.errors.delete(slot);
+      }
+      if (cache.state[slot]! & SLOT_BROKEN) continue;
+      let lastEnd = -1;
+      const skipBelow = cache.diskLsn[slot]! - s.baseLsn;
+      for (let i = first; i < end; i++) {
+        const o = perm[i]! * RECORD_WORDS;
+        if (rec[o + R_START]! < skipBelow) {
+          this.skipped++;
+          continue;
+        }
+        const m = rec[o + R_MTR]!;
+        const co = rec[o + R_CODE_OFFSET]!;
+        if (co & R_INLINE) {
+          // Short WRITE from the row; out-of-bounds ones go to applyRecord below, which names the error.
+          const off = co & 0xffff;
+          const len = rec[o + R_LENGTH]!;
+          if (off >= 8 && off + len <= ps) {
+            const w0 = rec[o + R_DATA_START]!;
+            const w1 = rec[o + R_DATA_END]!;
+            for (let k = 0; k < len; k++) page[off + k] = (k < 4 ? w0 >>> (k << 3) : w1 >>> ((k - 4) << 3)) & 0xff;
+            this.applied++;
+            lastEnd = s.mtrEnd[m]!;
+            continue;
+          }
+        }
+        if (((co >>> 16) & 0x70) === FREE_PAGE) continue;
+        try {
+          applyRecord(page, this.view.load(s, o, spaceId, pageNo), this.ctx);
+        } catch (e) {
+          if (!(e instanceof ApplyError)) throw e;
+          // The LSN is attached only on failure (no BigInt per applied record).
+          cache.state[slot]! |= SLOT_BROKEN;
+          this.errors.set(slot, new ApplyError(e.record, e.spaceId, e.pageNo, e.check, { ...this.ctx, lsn: BigInt(s.mtrStart[m]!) }));
+          break;
+        }
+        this.applied++;
+        lastEnd = s.mtrEnd[m]!;
+      }
+      if (lastEnd >= 0) cache.lastEnd[slot] = lastEnd;
+    }
+  }
+
+  /** A slot for a page met for the first time in this pass, or -1 (deferred or ignored). */
+  private admit(spaceId: number, pageNo: number, reset: boolean): number {
+    const cache = this.cache;
+    if (this.ignored.has(spaceId)) return -1;
+    if (!this.loader.has(spaceId)) {
+      if (this.opts.unknownSpaces === 'defer') {
+        cache.defer(spaceId, pageNo);
+      } else {
+        this.ignored.add(spaceId);
+        this.opts.onWarning?.(`tablespace ${spaceId} was not found; its redo is ignored`);
+      }
+      return -1;
+    }
+    if (cache.full) {
+      cache.defer(spaceId, pageNo);
+      return -1;
+    }
+    const slot = cache.alloc(spaceId, pageNo);
+    if (!reset) {
+      const page = cache.page(slot);
+      this.loader.load(spaceId, pageNo, page, this.trimmedTo.get(spaceId));
+      cache.diskLsn[slot] = pageLsnNumber(page);
+      cache.state[slot] = SLOT_LOADED;
+    }
+    return slot;
+  }
+
+  /** FILE_DELETE / TRIM_PAGES: the space's pages so far are void (see Planner). */
+  dropSpace(spaceId: number, trimmedTo?: number): void {
+    for (const slot of this.cache.bySpace.get(spaceId) ?? []) this.errors.delete(slot);
+    this.cache.dropSpace(spaceId);
+    if (trimmedTo !== undefined) this.trimmedTo.set(spaceId, trimmedTo);
+  }
+
+  /** Throws the ApplyError of the earliest record that failed on a page still holding it. */
+  throwIfBroken(): void {
+    let first: ApplyError | undefined;
+    for (const e of this.errors.values()) if (!first || (e.lsn ?? 0n) < (first.lsn ?? 0n)) first = e;
+    if (first) throw first;
+  }
+}
