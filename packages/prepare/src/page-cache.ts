@@ -41,6 +41,8 @@ export class PageCache {
   constructor(
     readonly pageSize: number,
     readonly maxSlots: number,
+    /** Page images in shared memory (another thread writes them). */
+    readonly shared = false,
   ) {
     const n = Math.min(maxSlots, 4096);
     this.space = new Uint32Array(n);
@@ -70,7 +72,8 @@ export class PageCache {
       slot = this.count++;
       if (slot >= this.space.length) this.growMeta(slot + 1);
       if (slot >= this.views.length) {
-        const chunk = new Uint8Array(CHUNK_PAGES * this.pageSize);
+        const bytes = CHUNK_PAGES * this.pageSize;
+        const chunk = new Uint8Array(this.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
         this.chunks.push(chunk);
         for (let i = 0; i < CHUNK_PAGES; i++) this.views.push(chunk.subarray(i * this.pageSize, (i + 1) * this.pageSize));
       }
@@ -118,6 +121,18 @@ export class PageCache {
     return [...list].sort((a, b) => this.pageNo[a]! - this.pageNo[b]!);
   }
 
+  /** What the thread that writes the pages needs (see CacheSnapshot). */
+  snapshot(): CacheSnapshotData {
+    return {
+      pageSize: this.pageSize,
+      chunks: this.chunks.map((c) => c.buffer as SharedArrayBuffer),
+      pageNo: this.pageNo.slice(0, this.count),
+      lastEnd: this.lastEnd.slice(0, this.count),
+      bySpace: [...this.bySpace],
+      deferred: this.deferred,
+    };
+  }
+
   /** Space ids with pages in this pass, ascending. */
   spaceIds(): number[] {
     return [...this.bySpace.keys()].sort((a, b) => a - b);
@@ -162,5 +177,62 @@ export class PageCache {
     this.diskLsn = g(this.diskLsn);
     this.lastEnd = g(this.lastEnd);
     this.state = g(this.state);
+  }
+}
+
+export interface CacheSnapshotData {
+  readonly pageSize: number;
+  readonly chunks: SharedArrayBuffer[];
+  readonly pageNo: Uint32Array;
+  readonly lastEnd: Float64Array;
+  readonly bySpace: Array<[number, number[]]>;
+  readonly deferred: number;
+}
+
+/** The pages of a pass as the writing thread sees them: what writePass reads. */
+export interface PassPages {
+  readonly count: number;
+  readonly pageNo: Uint32Array;
+  readonly lastEnd: Float64Array;
+  page(slot: number): Uint8Array;
+  spaceIds(): number[];
+  slotsInOrder(spaceId: number): number[];
+}
+
+/** A PageCache of another thread, over its shared page images. */
+export class CacheSnapshot implements PassPages {
+  readonly count: number;
+  readonly pageNo: Uint32Array;
+  readonly lastEnd: Float64Array;
+  readonly deferred: number;
+  private readonly bySpace: Map<number, number[]>;
+  private readonly chunks: Uint8Array[];
+  private readonly perChunk: number;
+
+  constructor(d: CacheSnapshotData) {
+    this.count = d.pageNo.length;
+    this.pageNo = d.pageNo;
+    this.lastEnd = d.lastEnd;
+    this.deferred = d.deferred;
+    this.bySpace = new Map(d.bySpace);
+    this.chunks = d.chunks.map((b) => new Uint8Array(b));
+    this.perChunk = CHUNK_PAGES;
+    this.ps = d.pageSize;
+  }
+
+  private readonly ps: number;
+
+  page(slot: number): Uint8Array {
+    const c = this.chunks[Math.floor(slot / this.perChunk)]!;
+    const at = (slot % this.perChunk) * this.ps;
+    return c.subarray(at, at + this.ps);
+  }
+
+  spaceIds(): number[] {
+    return [...this.bySpace.keys()].sort((a, b) => a - b);
+  }
+
+  slotsInOrder(spaceId: number): number[] {
+    return [...(this.bySpace.get(spaceId) ?? [])].sort((a, b) => this.pageNo[a]! - this.pageNo[b]!);
   }
 }

@@ -1,5 +1,6 @@
 import {
   CorruptLogError,
+  IbarchiveError,
   EXTENDED,
   ExtendedSubtype,
   FILE_CHECKPOINT,
@@ -125,7 +126,16 @@ export class Planner {
         this.full = true;
         break;
       }
-      if (buf < 0 && this.collect) buf = this.store.addBuffer(batch.bytes);
+      if (buf < 0 && this.collect) {
+        buf = this.store.addBuffer(batch.bytes, start);
+        if (buf < 0 && store.mtrCount === 0) {
+          throw new IbarchiveError('internal', `a log read of ${batch.bytes.length - start} bytes does not fit a window's arena of ${store.arena?.length} bytes`);
+        }
+        if (buf < 0) {
+          this.full = true;
+          break;
+        }
+      }
       try {
         this.addMtr(batch.bytes, buf, start, batch.recordsEnds[i]!, end, baseN);
       } catch (e) {
@@ -238,9 +248,9 @@ export class Planner {
    * Starts a new window: the records collected so far were applied; the
    * store's rows are reused, counters and knowledge carry on.
    */
-  nextWindow(): void {
-    const capacity = this.store.capacity;
-    this.store = new RecordStore(capacity, this.store.release());
+  nextWindow(store?: RecordStore): void {
+    if (store) this.store = store;
+    else this.store = new RecordStore(this.store.capacity, this.store.release(), this.store.arena);
     this.full = false;
   }
 

@@ -18,10 +18,8 @@ import { unsupportedFlags } from './fsp.js';
 import { JOURNAL_FILE, readJournal } from './journal.js';
 import { describeNewerPage, findNewerPage } from './page-scan.js';
 import { normalizeLogName, PageStore, replayJournal } from './page-store.js';
-import { PageCache } from './page-cache.js';
-import { PageLoader } from './page-loader.js';
-import { WindowApplier } from './window-apply.js';
-import { RECORD_BYTES } from './record-store.js';
+import { ApplyPipeline, type PassResult } from './apply-pipeline.js';
+import { RECORD_BYTES, RecordStore } from './record-store.js';
 import { runFileOps, writePass } from './write-pages.js';
 import { MAX_RECORDS_PER_MTR, Planner, SpaceKnowledge } from './plan.js';
 import { prefetching } from './prefetch.js';
@@ -83,8 +81,8 @@ const LOG_MEMORY = 96 << 20;
 const MIN_SLOTS = 64;
 /** Share of a pass's progress that is reading and applying (the rest is writing pages). */
 const SCAN_SHARE = 0.8;
-/** Share of --use-memory for a window of records (at most 256 MiB). */
-const WINDOW_SHARE = 0.25;
+/** Share of --use-memory for each of the two windows of records (at most 128 MiB each). */
+const WINDOW_SHARE = 0.125;
 
 type Item = MtrBatch | LogEnd;
 
@@ -174,40 +172,35 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const scan = await scanTablespaces(dir, files, layoutAfterDdl(files, ddl));
   const ps = scan.pageSize;
   const memory = opts.useMemory ?? DEFAULT_MEMORY;
-  // Memory: log reads (prefetched chunks, the batch decoded) about LOG_MEMORY, a window of
-  // records (rows, and the log bytes they point into) WINDOW_SHARE, the pages of a pass the rest.
-  const windowBytes = Math.max(4 << 20, Math.min(256 << 20, Math.floor(memory * WINDOW_SHARE)));
-  const windowRecords = Math.max(MAX_RECORDS_PER_MTR, Math.floor(windowBytes / (2 * (RECORD_BYTES + 4))));
-  const maxSlots = Math.max(MIN_SLOTS, Math.floor((memory - LOG_MEMORY - windowBytes) / ps));
-  const flushBytes = Math.max(ps * 64, Math.min(64 << 20, Math.floor(memory / 16)));
+  // Memory: log reads (prefetched chunks, the batch decoded) about LOG_MEMORY; two windows of
+  // records (rows, and an arena holding the log bytes they point into), each WINDOW_SHARE of it;
+  // the pages of a pass the rest.
   const batchBytes = Math.max(1 << 20, Math.min(8 << 20, Math.floor(memory / 16)));
+  const windowBytes = Math.max(4 << 20, Math.min(128 << 20, Math.floor(memory * WINDOW_SHARE)));
+  const windowRecords = Math.max(MAX_RECORDS_PER_MTR, Math.floor((windowBytes * 0.6) / RECORD_BYTES));
+  // An arena takes at least two log reads, so that every window makes progress.
+  const arenaBytes = Math.max(Math.floor(windowBytes * 0.4), 2 * batchBytes + (5 << 20));
+  const maxSlots = Math.max(MIN_SLOTS, Math.floor((memory - LOG_MEMORY - 2 * windowBytes) / ps));
+  const flushBytes = Math.max(ps * 64, Math.min(64 << 20, Math.floor(memory / 16)));
 
-  // Pass 1: read the whole needed range, validating every mtr, and apply it window by window to
-  // pages in memory. Nothing on disk changes before every check below has passed.
+  // Pass 1: read the whole needed range, validating every mtr; the apply thread applies it window
+  // by window to pages in memory. Nothing on disk changes before every check below has passed.
   const spans: SourceSpan[] = [];
   const ends = new Map<LogSource, Lsn>();
-  const cache = new PageCache(ps, maxSlots);
   const knowledge = new SpaceKnowledge();
-  const loader = new PageLoader(dir, ps, (id) => resolveInScan(scan, knowledge, id));
-  let first: Planner;
-  const applier = opts.planOnly
-    ? undefined
-    : new WindowApplier(cache, loader, { unknownSpaces: 'defer', onWarning: warn, onPage: (sp, pg) => first.markTouched(sp, pg) });
-  first = new Planner(knowledge, { pageSize: ps }, applier !== undefined, windowRecords, undefined, (id, to) => applier?.dropSpace(id, to));
+  const pipe = opts.planOnly ? undefined : new ApplyPipeline({ dir, pageSize: ps, maxSlots }, warn);
+  try {
+  const stores = pipe ? [0, 1].map(() => sharedStore(windowRecords, arenaBytes)) : [];
+  const first = new Planner(knowledge, { pageSize: ps }, pipe !== undefined, windowRecords, undefined, (id, to) => pipe?.drop(id, to));
   const span = Number((opts.toLsn ?? base.baseEndLsn ?? start + 1n) - start) || 1;
   const feed = new BatchFeed(readStitched(sources, start, { toLsn: opts.toLsn, batchBytes, spans, ends }));
-  try {
-    for (;;) {
-      const st = await feed.feed(first, opts.toLsn);
-      if (applier && st !== 'more') {
-        applier.apply(first.store);
-        first.nextWindow();
-      }
-      if (st === 'end') break;
-      opts.onProgress?.({ phase: 'scan', fraction: progressOf(first.reachedLsn, start, span) * SCAN_SHARE, lsn: first.reachedLsn ?? start });
-    }
-  } finally {
-    loader.close();
+  const scanProgress = (lsn: Lsn | undefined) =>
+    opts.onProgress?.({ phase: 'scan', fraction: progressOf(lsn, start, span) * SCAN_SHARE, lsn: lsn ?? start });
+  let pass1: PassResult | undefined;
+  if (pipe) {
+    pass1 = await runPass(pipe, 1, stores, first, feed, opts.toLsn, (id) => resolveInScan(scan, knowledge, id), scanProgress);
+  } else {
+    while ((await feed.feed(first, opts.toLsn)) !== 'end') scanProgress(first.reachedLsn);
   }
   const available = feed.end?.endLsn ?? first.reachedLsn ?? start;
   const reached = first.reachedLsn ?? start;
@@ -242,10 +235,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
       );
     }
   }
-  // A record that cannot be applied to the page it names: the log or the base is corrupt.
-  applier?.throwIfBroken();
-
-  const totalPages = first.touchedPages;
+  const totalPages = pass1 ? pass1.touchedTotal : first.touchedPages;
   const summary = {
     base: base.kind,
     startLsn: start,
@@ -256,14 +246,14 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
     mtrs: first.mtrs,
     records: first.records,
     logBytes: first.logBytes,
-    tablespaces: tablespaceSummary(first, scan),
+    tablespaces: tablespaceSummary(pass1 ? pass1.touched : first.touched, first.knowledge, scan),
     pagesTouched: totalPages,
     batches: Math.max(1, Math.ceil(totalPages / maxSlots)),
     memoryPerBatch: Math.min(totalPages, maxSlots) * ps,
     fileOps: first.fileOps.length,
     warnings,
   };
-  if (opts.planOnly || !applier) return { ...summary, pagesWritten: 0, filesExtended: 0, planOnly: true };
+  if (opts.planOnly || !pipe || !pass1) return { ...summary, pagesWritten: 0, filesExtended: 0, planOnly: true };
 
   // From here on the directory changes.
   await writeState(dir, {
@@ -284,43 +274,32 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   let batches = 1;
   let filesExtended = 0;
   let pagesWritten = 0;
-  const estimate = () => batches + Math.ceil(cache.deferred / maxSlots);
+  let pages = pass1.pages;
+  const estimate = () => batches + Math.ceil(pages.deferred / maxSlots);
   const writing = (pass: number) => (done: number, total: number) =>
     opts.onProgress?.({ phase: 'apply', fraction: ((pass - 1 + SCAN_SHARE + (1 - SCAN_SHARE) * (done / Math.max(1, total))) / estimate()) * 0.97, lsn: reached });
   try {
     await runFileOps(first.fileOps, store, warn);
-    let w = await writePass(cache, store, { flushBytes, flags, knowledge, onWarning: warn, onProgress: writing(1) });
+    let w = await writePass(pages, store, { flushBytes, flags, knowledge, onWarning: warn, onProgress: writing(1) });
     pagesWritten += w.pagesWritten;
     filesExtended += w.filesExtended;
     // Pages that found no room in memory: further passes over the same log, each for the next pages.
-    while (cache.deferred > 0) {
-      const deferred = cache.deferred;
-      cache.endPass();
+    while (pages.deferred > 0) {
+      const deferred = pages.deferred;
       batches++;
-      const passLoader = new PageLoader(dir, ps, (id) => (store.has(id) || store.bindByName(id, knowledge.names.get(id)) ? store.pathOf(id) : undefined));
-      const passApplier = new WindowApplier(cache, passLoader, { unknownSpaces: 'ignore', onWarning: warn });
-      const plan = new Planner(new SpaceKnowledge(), { pageSize: ps }, true, windowRecords, undefined, (id, to) => passApplier.dropSpace(id, to));
+      const plan = new Planner(new SpaceKnowledge(), { pageSize: ps }, true, windowRecords, undefined, (id, to) => pipe.drop(id, to));
       const passFeed = new BatchFeed(readStitched(sources, start, { toLsn: reached, batchBytes, ends }));
-      try {
-        for (;;) {
-          const st = await passFeed.feed(plan, reached);
-          if (st !== 'more') {
-            passApplier.apply(plan.store);
-            plan.nextWindow();
-          }
-          if (st === 'end') break;
-          const f = progressOf(plan.reachedLsn, start, span) * SCAN_SHARE;
-          opts.onProgress?.({ phase: 'apply', fraction: ((batches - 1 + f) / estimate()) * 0.97, lsn: plan.reachedLsn ?? start });
-        }
-      } finally {
-        passLoader.close();
-      }
+      const resolve = (id: number) => (store.has(id) || store.bindByName(id, knowledge.names.get(id)) ? store.pathOf(id) : undefined);
+      const pass = batches;
+      const r = await runPass(pipe, pass, stores, plan, passFeed, reached, resolve, (lsn) => {
+        opts.onProgress?.({ phase: 'apply', fraction: ((pass - 1 + progressOf(lsn, start, span) * SCAN_SHARE) / estimate()) * 0.97, lsn: lsn ?? start });
+      });
       if (plan.reachedLsn !== reached) {
-        throw new IbarchiveError('internal', `pass ${batches} read the log to LSN ${formatLsn(plan.reachedLsn ?? start)}, not ${formatLsn(reached)}`);
+        throw new IbarchiveError('internal', `pass ${pass} read the log to LSN ${formatLsn(plan.reachedLsn ?? start)}, not ${formatLsn(reached)}`);
       }
-      passApplier.throwIfBroken();
-      if (cache.count === 0 && cache.deferred >= deferred) throw new IbarchiveError('internal', `pass ${batches} applied no page of the ${deferred} left`);
-      w = await writePass(cache, store, { flushBytes, flags, knowledge, onWarning: warn, onProgress: writing(batches) });
+      pages = r.pages;
+      if (pages.count === 0 && pages.deferred >= deferred) throw new IbarchiveError('internal', `pass ${pass} applied no page of the ${deferred} left`);
+      w = await writePass(pages, store, { flushBytes, flags, knowledge, onWarning: warn, onProgress: writing(pass) });
       pagesWritten += w.pagesWritten;
       filesExtended += w.filesExtended;
     }
@@ -345,6 +324,54 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   await removeIfExists(join(dir, JOURNAL_FILE));
   opts.onProgress?.({ phase: 'finish', fraction: 1, lsn: reached });
   return { ...summary, batches, pagesWritten, filesExtended, planOnly: false };
+  } finally {
+    await pipe?.close();
+  }
+}
+
+/** A RecordStore whose rows and log arena are shared memory (for the apply thread). */
+function sharedStore(records: number, arenaBytes: number): RecordStore {
+  return new RecordStore(
+    records,
+    new Uint32Array(new SharedArrayBuffer(records * RECORD_BYTES)),
+    new Uint8Array(new SharedArrayBuffer(arenaBytes)),
+  );
+}
+
+/**
+ * One pass over the log: windows of records decoded here, applied by the apply
+ * thread while the next is decoded (two stores take turns).
+ */
+async function runPass(
+  pipe: ApplyPipeline,
+  pass: number,
+  stores: RecordStore[],
+  plan: Planner,
+  feed: BatchFeed,
+  toLsn: Lsn | undefined,
+  resolve: (spaceId: number) => string | null | undefined,
+  onProgress: (lsn: Lsn | undefined) => void,
+): Promise<PassResult> {
+  pipe.startPass(pass, pass === 1 ? 'defer' : 'ignore');
+  let cur = 0;
+  await pipe.free(0);
+  await pipe.free(1);
+  stores[0]!.reset();
+  plan.nextWindow(stores[0]);
+  for (;;) {
+    const st = await feed.feed(plan, toLsn);
+    if (st !== 'more' && plan.store.mtrCount > 0) {
+      const s = plan.store;
+      pipe.window(cur, s, [...s.spaces.keys()].map((id) => [id, resolve(id)]));
+      cur ^= 1;
+      await pipe.free(cur);
+      stores[cur]!.reset();
+      plan.nextWindow(stores[cur]);
+    }
+    if (st === 'end') break;
+    onProgress(plan.reachedLsn);
+  }
+  return pipe.endPass();
 }
 
 function progressOf(lsn: Lsn | undefined, start: Lsn, span: number): number {
@@ -352,9 +379,9 @@ function progressOf(lsn: Lsn | undefined, start: Lsn, span: number): number {
   return Math.min(1, Number(lsn - start) / span);
 }
 
-function tablespaceSummary(plan: Planner, scan: TablespaceScan): PrepareResult['tablespaces'] {
-  const names = (id: number) => scan.byId.get(id)?.path ?? plan.knowledge.names.get(id)?.replace(/^\.\//, '');
-  return [...plan.touched.keys()].sort((a, b) => a - b).map((id) => ({ spaceId: id, file: names(id), pages: plan.touched.get(id)! }));
+function tablespaceSummary(touched: Map<number, number>, k: SpaceKnowledge, scan: TablespaceScan): PrepareResult['tablespaces'] {
+  const names = (id: number) => scan.byId.get(id)?.path ?? k.names.get(id)?.replace(/^\.\//, '');
+  return [...touched.keys()].sort((a, b) => a - b).map((id) => ({ spaceId: id, file: names(id), pages: touched.get(id)! }));
 }
 
 /** Where pass 1 reads a space's pages: its file as found by the scan, an all-zero file of its name, or nothing yet for a space created in the log. */

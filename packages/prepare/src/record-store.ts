@@ -55,7 +55,53 @@ export interface PageOrder {
   readonly start: Uint32Array;
 }
 
-export class RecordStore {
+/** What applying a window reads: a RecordStore, or one received from another thread (windowMessage). */
+export interface WindowRecords {
+  readonly count: number;
+  readonly rec: Uint32Array;
+  readonly baseLsn: number;
+  readonly buffers: readonly Uint8Array[];
+  readonly mtrStart: Float64Array;
+  readonly mtrEnd: Float64Array;
+  readonly mtrBuf: Uint32Array;
+  readonly pageCount: number;
+  readonly pageSpace: Uint32Array;
+  readonly pageNo: Uint32Array;
+  readonly firstLive: Int32Array;
+  readonly liveCount: Uint32Array;
+  readonly pageFlags: Uint8Array;
+}
+
+/** A window as posted to another thread: rows and arena stay in shared memory, the small columns are copied. */
+export interface WindowMessage extends Omit<WindowRecords, 'buffers'> {
+  readonly arena: Uint8Array;
+  /** Start and length of each buffer view within the arena. */
+  readonly views: Array<[number, number]>;
+}
+
+/** Counting sort of a window's live records by page (log order kept within a page). */
+export function sortByPage(w: WindowRecords, spare?: Uint32Array): PageOrder {
+  const n = w.pageCount;
+  const start = new Uint32Array(n + 1);
+  const rec = w.rec;
+  const first = w.firstLive;
+  const flags = w.pageFlags;
+  for (let p = 0; p < n; p++) start[p + 1] = start[p]! + (flags[p] === PAGE_DEAD ? 0 : w.liveCount[p]!);
+  const fill = start.slice(0, n);
+  const perm = spare && spare.length >= start[n]! ? spare : new Uint32Array(start[n]!);
+  for (let r = 0; r < w.count; r++) {
+    const p = rec[r * RECORD_WORDS]!;
+    if (r >= first[p]! && flags[p] !== PAGE_DEAD) perm[fill[p]!++] = r;
+  }
+  return { perm, start };
+}
+
+/** The window received from windowMessage(). */
+export function windowFromMessage(m: WindowMessage): WindowRecords {
+  return { ...m, buffers: m.views.map(([at, len]) => m.arena.subarray(at, at + len)) };
+}
+
+export class RecordStore implements WindowRecords {
   readonly buffers: Uint8Array[] = [];
   bufferBytes = 0;
 
@@ -87,9 +133,19 @@ export class RecordStore {
   private lastPageNo = -1;
   private lastPage = -1;
 
-  /** `rows`: the rows of a released store, reused when large enough (fresh memory costs a page fault per 4 KiB on first touch). */
-  constructor(capacity = 1 << 20, rows?: Uint32Array) {
+  /** Where the log bytes of the window are copied (see addBuffer); bytes used. */
+  readonly arena: Uint8Array | undefined;
+  arenaUsed = 0;
+
+  /**
+   * `rows`: the rows of a released store, reused when large enough (fresh
+   * memory costs a page fault per 4 KiB on first touch). `arena`: log bytes
+   * are copied there instead of referenced, so that the read buffers can go
+   * and the window can be handed to another thread (both may be shared memory).
+   */
+  constructor(capacity = 1 << 20, rows?: Uint32Array, arena?: Uint8Array) {
     this.capacity = capacity;
+    this.arena = arena;
     this.rec = rows && rows.length >= capacity * RECORD_WORDS ? rows : new Uint32Array(capacity * RECORD_WORDS);
     // Untouched capacity costs nothing; an mtr averages several records.
     const mtrs = Math.max(1024, capacity >>> 2);
@@ -103,9 +159,24 @@ export class RecordStore {
     return this.count + margin > this.capacity;
   }
 
-  addBuffer(bytes: Uint8Array): number {
-    this.buffers.push(bytes);
-    this.bufferBytes += bytes.length;
+  /**
+   * Keeps the log bytes records point into (offsets stay relative to
+   * `bytes`): referenced, or with an arena, `bytes[from..]` copied there
+   * (-1 when it has no room left).
+   */
+  addBuffer(bytes: Uint8Array, from = 0): number {
+    let kept = bytes;
+    if (this.arena) {
+      // The copy of bytes[from..] starts at arena[at]; the view starts `from` bytes earlier, so
+      // offsets into `bytes` are offsets into the view (the first copy of a window may waste `from` bytes).
+      const at = Math.max(this.arenaUsed, from);
+      if (at + bytes.length - from > this.arena.length) return -1;
+      this.arena.set(bytes.subarray(from), at);
+      kept = this.arena.subarray(at - from, at - from + bytes.length);
+      this.arenaUsed = at + bytes.length - from;
+    }
+    this.buffers.push(kept);
+    this.bufferBytes += bytes.length - from;
     return this.buffers.length - 1;
   }
 
@@ -236,6 +307,22 @@ export class RecordStore {
     this.lastSpace = -1;
   }
 
+  /** Empties the store for the next window, keeping rows, arena and columns. */
+  reset(): void {
+    this.buffers.length = 0;
+    this.bufferBytes = 0;
+    this.arenaUsed = 0;
+    this.count = 0;
+    this.baseLsn = -1;
+    this.mtrCount = 0;
+    this.pageCount = 0;
+    this.pageTable.clear();
+    this.spaces.clear();
+    this.lastSpace = -1;
+    this.lastPageNo = -1;
+    this.lastPage = -1;
+  }
+
   /** Drops the rows and log buffers once the batch is applied (the page list stays); returns the rows for reuse. */
   release(): Uint32Array {
     const rows = this.rec;
@@ -255,19 +342,28 @@ export class RecordStore {
 
   /** Counting sort of the live records by page (log order kept within a page). */
   sortByPage(): PageOrder {
-    const n = this.pageCount;
-    const start = new Uint32Array(n + 1);
-    const rec = this.rec;
-    const first = this.firstLive;
-    const flags = this.pageFlags;
-    for (let p = 0; p < n; p++) start[p + 1] = start[p]! + (flags[p] === PAGE_DEAD ? 0 : this.liveCount[p]!);
-    const fill = start.slice(0, n);
-    const perm = new Uint32Array(start[n]!);
-    for (let r = 0; r < this.count; r++) {
-      const p = rec[r * RECORD_WORDS]!;
-      if (r >= first[p]! && flags[p] !== PAGE_DEAD) perm[fill[p]!++] = r;
-    }
-    return { perm, start };
+    return sortByPage(this);
+  }
+
+  /** The window for another thread; needs an arena, and rows and arena in shared memory to be shared rather than copied. */
+  windowMessage(): WindowMessage {
+    const arena = this.arena!;
+    return {
+      count: this.count,
+      rec: this.rec.subarray(0, this.count * RECORD_WORDS),
+      baseLsn: this.baseLsn,
+      arena,
+      views: this.buffers.map((b) => [b.byteOffset - arena.byteOffset, b.length]),
+      mtrStart: this.mtrStart.slice(0, this.mtrCount),
+      mtrEnd: this.mtrEnd.slice(0, this.mtrCount),
+      mtrBuf: this.mtrBuf.slice(0, this.mtrCount),
+      pageCount: this.pageCount,
+      pageSpace: this.pageSpace.slice(0, this.pageCount),
+      pageNo: this.pageNo.slice(0, this.pageCount),
+      firstLive: this.firstLive.slice(0, this.pageCount),
+      liveCount: this.liveCount.slice(0, this.pageCount),
+      pageFlags: this.pageFlags.slice(0, this.pageCount),
+    };
   }
 
   /** Live page indexes of a space in apply order: page 0 first, then ascending. */

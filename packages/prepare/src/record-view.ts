@@ -1,5 +1,5 @@
 import { MEMMOVE, type PageRecord } from '@ibarchive/parser';
-import { R_CODE_OFFSET, R_DATA_END, R_DATA_START, R_INLINE, R_LENGTH, R_MTR, type RecordStore } from './record-store.js';
+import { R_CODE_OFFSET, R_DATA_END, R_DATA_START, R_INLINE, R_LENGTH, R_MTR, type WindowRecords } from './record-store.js';
 
 /** A stored record presented as the parser's PageRecord, one reusable object. */
 export class RecordView implements PageRecord {
@@ -18,7 +18,7 @@ export class RecordView implements PageRecord {
   private readonly inline = new Uint8Array(8);
 
   /** Loads the record whose row starts at word `o` of the store's rows. */
-  load(s: RecordStore, o: number, spaceId: number, pageNo: number): this {
+  load(s: WindowRecords, o: number, spaceId: number, pageNo: number): this {
     const rec = s.rec;
     const codeOffset = rec[o + R_CODE_OFFSET]!;
     const code = codeOffset >>> 16;

@@ -1,7 +1,7 @@
 import { IbarchiveError } from '@ibarchive/parser';
 import { finalizePage } from './apply/index.js';
 import { isAllZero, readFspHeader } from './fsp.js';
-import type { PageCache } from './page-cache.js';
+import type { PassPages } from './page-cache.js';
 import type { PageStore } from './page-store.js';
 import type { FileOp, SpaceKnowledge } from './plan.js';
 
@@ -38,7 +38,7 @@ export interface WritePassOptions {
  * flush groups; each file grows to its FSP_SIZE. Pages of spaces without a
  * file are dropped with a warning. Returns pages written and files extended.
  */
-export async function writePass(cache: PageCache, pages: PageStore, opts: WritePassOptions): Promise<{ pagesWritten: number; filesExtended: number }> {
+export async function writePass(cache: PassPages, pages: PageStore, opts: WritePassOptions): Promise<{ pagesWritten: number; filesExtended: number }> {
   const k = opts.knowledge;
   const ps = pages.pageSize;
   let pagesWritten = 0;
