@@ -27,6 +27,17 @@ export async function* readMtrBatchesInWorker(
 ): AsyncGenerator<MtrBatch | LogEnd> {
   const batchBytes = Math.max(options.batchBytes ?? 8 << 20, 4096);
   const toLsn = options.toLsn;
+  let first: Uint8Array | undefined;
+  try {
+    first = await source.read(fromLsn, batchBytes);
+  } catch {
+    first = undefined;
+  }
+  if (first === undefined || first.length < batchBytes) {
+    // One window holds all there is (or the read failed): a worker would only add its start-up time.
+    yield* readMtrBatches(source, fromLsn, { toLsn, batchBytes });
+    return;
+  }
   const inbox = new Inbox(new Worker(WORKER_URL, { workerData: { toLsn } }));
   /** LSN after the last mtr yielded: where the single-thread reader takes over. */
   let resume = fromLsn;
@@ -40,7 +51,8 @@ export async function* readMtrBatchesInWorker(
   const send = async (): Promise<void> => {
     let bytes: Uint8Array;
     try {
-      bytes = await source.read(next, batchBytes);
+      bytes = first ?? (await source.read(next, batchBytes));
+      first = undefined;
     } catch {
       // The single-thread reader repeats this read at the same point of the log and reports its error.
       lastSent = true;
@@ -54,19 +66,20 @@ export async function* readMtrBatchesInWorker(
       own.set(bytes);
     }
     const index = indexes.pop();
+    const length = bytes.length;
     const w: FrameWindow = {
       bytes: own,
       lsn: next,
       seqBit: source.seqBit(next),
       flip: source.seqFlipAfter(next),
-      final: bytes.length < batchBytes,
+      final: length < batchBytes,
       index,
     };
     const transfer = [own.buffer as ArrayBuffer];
     if (index) transfer.push(index.starts.buffer as ArrayBuffer, index.recordsEnds.buffer as ArrayBuffer, index.ends.buffer as ArrayBuffer);
     inbox.post(w, transfer);
     inFlight++;
-    next += BigInt(bytes.length);
+    next += BigInt(length);
     lastSent = w.final;
   };
   try {
