@@ -38,7 +38,8 @@ export async function* readMtrBatchesInWorker(
     yield* readMtrBatches(source, fromLsn, { toLsn, batchBytes });
     return;
   }
-  const inbox = new Inbox(new Worker(WORKER_URL, { workerData: { toLsn } }));
+  // No inherited node flags: some (e.g. --input-type) would stop the worker file from loading.
+  const inbox = new Inbox(new Worker(WORKER_URL, { workerData: { toLsn }, execArgv: [] }));
   /** LSN after the last mtr yielded: where the single-thread reader takes over. */
   let resume = fromLsn;
   let next = fromLsn;
