@@ -154,12 +154,20 @@ export class PageStore {
   private async writeGroup(entries: JournalEntry[], ids: number[], spaces: Set<number>): Promise<void> {
     await this.journal.write(entries, this.pageSize);
     const writes: Promise<unknown>[] = [];
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i]!;
-      const s = this.spaces.get(ids[i]!)!;
-      const pos = e.pageNo * this.pageSize;
-      writes.push(this.handle(s).then((fh) => fh.write(e.page, 0, this.pageSize, pos)));
-      if (pos + this.pageSize > s.bytes) s.bytes = pos + this.pageSize;
+    const ps = this.pageSize;
+    // Runs of consecutive pages of one file (staged in ascending order) go out in one pwritev.
+    for (let i = 0; i < entries.length; ) {
+      const id = ids[i]!;
+      const s = this.spaces.get(id)!;
+      const first = entries[i]!.pageNo;
+      const run: Uint8Array[] = [];
+      while (i < entries.length && run.length < MAX_IOV && ids[i] === id && entries[i]!.pageNo === first + run.length) {
+        run.push(entries[i]!.page.subarray(0, ps));
+        i++;
+      }
+      const pos = first * ps;
+      writes.push(this.handle(s).then((fh) => writeAll(fh, run, pos)));
+      if (pos + run.length * ps > s.bytes) s.bytes = pos + run.length * ps;
       if (writes.length >= this.writesInFlight) await Promise.all(writes.splice(0));
     }
     await Promise.all(writes);
@@ -256,6 +264,33 @@ export class PageStore {
     await this.flush();
     for (const s of this.spaces.values()) await this.closeFile(s);
     await this.journal.close();
+  }
+}
+
+/** Most buffers in one writev (IOV_MAX on Linux is 1024). */
+const MAX_IOV = 256;
+
+/** Writes `parts` contiguously at `pos`, continuing after short writes. */
+async function writeAll(fh: FileHandle, parts: Uint8Array[], pos: number): Promise<void> {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const { bytesWritten } = await fh.writev(parts, pos);
+  if (bytesWritten === total) return;
+  // A short writev (rare, e.g. a signal): the rest, one buffer at a time.
+  let done = bytesWritten;
+  let at = 0;
+  for (const p of parts) {
+    const end = at + p.length;
+    if (end > done) {
+      const from = Math.max(0, done - at);
+      let off = from;
+      while (off < p.length) {
+        const { bytesWritten: n } = await fh.write(p, off, p.length - off, pos + at + off);
+        off += n;
+      }
+      done = end;
+    }
+    at = end;
   }
 }
 

@@ -254,14 +254,6 @@ export class Planner {
     this.full = false;
   }
 
-  /** Counts a page as touched (by the apply, which sees each page of a window once). */
-  markTouched(space: number, page: number): void {
-    if (this.touchedTable.get(space, page) >= 0) return;
-    this.touchedTable.set(space, page, 0);
-    this.touched.set(space, (this.touched.get(space) ?? 0) + 1);
-    this.touchedPages++;
-  }
-
   /** Space ids with page records, ascending. */
   spaceIds(): number[] {
     return [...this.store.spaces.keys()].sort((a, b) => a - b);

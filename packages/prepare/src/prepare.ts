@@ -6,10 +6,8 @@ import {
   IbarchiveError,
   LogGapError,
   RefusedError,
-  type LogEnd,
   type LogSource,
   type Lsn,
-  type MtrBatch,
 } from '@ibarchive/parser';
 import { applyBackupDdl, layoutAfterDdl, listFiles, planBackupDdl } from './backup-ddl.js';
 import { BASE_LOG_COPY, inspectBase, type BaseInfo } from './base.js';
@@ -19,7 +17,8 @@ import { JOURNAL_FILE, readJournal } from './journal.js';
 import { describeNewerPage, findNewerPage } from './page-scan.js';
 import { normalizeLogName, PageStore, replayJournal } from './page-store.js';
 import { ApplyPipeline, type PassResult } from './apply-pipeline.js';
-import { RECORD_BYTES, RecordStore } from './record-store.js';
+import { BatchFeed, runPass, sharedStore } from './passes.js';
+import { RECORD_BYTES } from './record-store.js';
 import { runFileOps, writePass } from './write-pages.js';
 import { MAX_RECORDS_PER_MTR, Planner, SpaceKnowledge } from './plan.js';
 import { prefetching } from './prefetch.js';
@@ -84,55 +83,6 @@ const SCAN_SHARE = 0.8;
 /** Share of --use-memory for each of the two windows of records (at most 128 MiB each). */
 const WINDOW_SHARE = 0.125;
 
-type Item = MtrBatch | LogEnd;
-
-/** Pulls mtr batches from a stitched read, keeping the batch that was only partly taken. */
-class BatchFeed {
-  private pending: MtrBatch | undefined;
-  private from = 0;
-  end: LogEnd | undefined;
-  constructor(private readonly it: AsyncGenerator<Item>) {}
-
-  /**
-   * Feeds the next batch (or the rest of a partly taken one) into `plan`.
-   * `more`: taken whole; `full`: the plan's store is full, the rest stays
-   * pending for the next plan; `end`: the log or the target was reached.
-   */
-  async feed(plan: Planner, toLsn: Lsn | undefined): Promise<'more' | 'full' | 'end'> {
-    if (!this.pending) {
-      const next = await this.it.next();
-      if (next.done || next.value.kind === 'end') {
-        if (!next.done) this.end = next.value as LogEnd;
-        return 'end';
-      }
-      this.pending = next.value;
-      this.from = 0;
-    }
-    const b = this.pending;
-    const i = plan.add(b, this.from, toLsn);
-    if (i === b.count) {
-      this.pending = undefined;
-      return 'more';
-    }
-    this.from = i;
-    if (plan.full) return 'full';
-    // An mtr ends beyond the target: drain the reader to learn where the log ends.
-    await this.drain();
-    return 'end';
-  }
-
-  private async drain(): Promise<void> {
-    for (;;) {
-      const next = await this.it.next();
-      if (next.done) return;
-      if (next.value.kind === 'end') {
-        this.end = next.value;
-        return;
-      }
-    }
-  }
-}
-
 /**
  * Prepares the target directory (redo-format.md 6 and 7.2): applies the log
  * from the base's start LSN to `toLsn` (or the end of the sources), writes the
@@ -190,188 +140,143 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const knowledge = new SpaceKnowledge();
   const pipe = opts.planOnly ? undefined : new ApplyPipeline({ dir, pageSize: ps, maxSlots }, warn);
   try {
-  const stores = pipe ? [0, 1].map(() => sharedStore(windowRecords, arenaBytes)) : [];
-  const first = new Planner(knowledge, { pageSize: ps }, pipe !== undefined, windowRecords, undefined, (id, to) => pipe?.drop(id, to));
-  const span = Number((opts.toLsn ?? base.baseEndLsn ?? start + 1n) - start) || 1;
-  const feed = new BatchFeed(readStitched(sources, start, { toLsn: opts.toLsn, batchBytes, spans, ends }));
-  const scanProgress = (lsn: Lsn | undefined) =>
-    opts.onProgress?.({ phase: 'scan', fraction: progressOf(lsn, start, span) * SCAN_SHARE, lsn: lsn ?? start });
-  let pass1: PassResult | undefined;
-  if (pipe) {
-    pass1 = await runPass(pipe, 1, stores, first, feed, opts.toLsn, (id) => resolveInScan(scan, knowledge, id), scanProgress);
-  } else {
-    while ((await feed.feed(first, opts.toLsn)) !== 'end') scanProgress(first.reachedLsn);
-  }
-  const available = feed.end?.endLsn ?? first.reachedLsn ?? start;
-  const reached = first.reachedLsn ?? start;
-  if (opts.toLsn !== undefined && available < opts.toLsn && feed.end?.reason !== 'to-lsn') {
-    throw new LogGapError(
-      `target LSN ${formatLsn(opts.toLsn)} is beyond the available log, which ends at LSN ${formatLsn(available)}` +
-        (feed.end ? ` (${feed.end.file}, offset 0x${feed.end.offset.toString(16)}: ${feed.end.reason})` : ''),
-    );
-  }
-  if (base.kind === 'mariadb-backup' && base.baseEndLsn !== undefined && feed.end?.reason !== 'to-lsn' && available < base.baseEndLsn && (opts.toLsn === undefined || opts.toLsn > available)) {
-    throw new LogGapError(
-      `the log available ends at LSN ${formatLsn(available)}, before the end of the backup's own log (${formatLsn(base.baseEndLsn)})`,
-    );
-  }
-
-  // New tablespaces must not bring unsupported formats either.
-  for (const [id, flags] of knowledge.fspFlags) {
-    if (knowledge.deleted.has(id)) continue;
-    const why = unsupportedFlags(flags);
-    if (why) throw new RefusedError(`${describeTablespace(knowledge.names.get(id)?.replace(/^\.\//, '') ?? `space ${id}`)} is ${why}; prepare does not support it`);
-  }
-
-  // No page of the base may be newer than the LSN reached.
-  const limit = base.kind === 'continue' ? base.startLsn : reached;
-  if (base.kind !== 'mariadb-backup' || base.baseEndLsn === undefined || reached < base.baseEndLsn) {
-    const newer = await findNewerPage(dir, scan, limit);
-    if (newer) {
-      throw new RefusedError(
-        base.kind === 'continue'
-          ? `${describeNewerPage(newer)}, beyond the LSN ${formatLsn(limit)} this directory was prepared to: a server was started on it since`
-          : `${describeNewerPage(newer)}, newer than the target LSN ${formatLsn(reached)}: the base cannot be prepared to that point`,
+    const stores = pipe ? [0, 1].map(() => sharedStore(windowRecords, arenaBytes)) : [];
+    const first = new Planner(knowledge, { pageSize: ps }, pipe !== undefined, windowRecords, undefined, (id, to) => pipe?.drop(id, to));
+    const span = Number((opts.toLsn ?? base.baseEndLsn ?? start + 1n) - start) || 1;
+    const feed = new BatchFeed(readStitched(sources, start, { toLsn: opts.toLsn, batchBytes, spans, ends }));
+    const scanProgress = (lsn: Lsn | undefined) =>
+      opts.onProgress?.({ phase: 'scan', fraction: progressOf(lsn, start, span) * SCAN_SHARE, lsn: lsn ?? start });
+    let pass1: PassResult | undefined;
+    if (pipe) {
+      pass1 = await runPass(pipe, 1, stores, first, feed, opts.toLsn, (id) => resolveInScan(scan, knowledge, id), scanProgress);
+    } else {
+      while ((await feed.feed(first, opts.toLsn)) !== 'end') scanProgress(first.reachedLsn);
+    }
+    const available = feed.end?.endLsn ?? first.reachedLsn ?? start;
+    const reached = first.reachedLsn ?? start;
+    if (opts.toLsn !== undefined && available < opts.toLsn && feed.end?.reason !== 'to-lsn') {
+      throw new LogGapError(
+        `target LSN ${formatLsn(opts.toLsn)} is beyond the available log, which ends at LSN ${formatLsn(available)}` +
+          (feed.end ? ` (${feed.end.file}, offset 0x${feed.end.offset.toString(16)}: ${feed.end.reason})` : ''),
       );
     }
-  }
-  const totalPages = pass1 ? pass1.touchedTotal : first.touchedPages;
-  const summary = {
-    base: base.kind,
-    startLsn: start,
-    reachedLsn: reached,
-    requestedLsn: opts.toLsn,
-    availableEndLsn: available,
-    spans,
-    mtrs: first.mtrs,
-    records: first.records,
-    logBytes: first.logBytes,
-    tablespaces: tablespaceSummary(pass1 ? pass1.touched : first.touched, first.knowledge, scan),
-    pagesTouched: totalPages,
-    batches: Math.max(1, Math.ceil(totalPages / maxSlots)),
-    memoryPerBatch: Math.min(totalPages, maxSlots) * ps,
-    fileOps: first.fileOps.length,
-    warnings,
-  };
-  if (opts.planOnly || !pipe || !pass1) return { ...summary, pagesWritten: 0, filesExtended: 0, planOnly: true };
+    if (base.kind === 'mariadb-backup' && base.baseEndLsn !== undefined && feed.end?.reason !== 'to-lsn' && available < base.baseEndLsn && (opts.toLsn === undefined || opts.toLsn > available)) {
+      throw new LogGapError(
+        `the log available ends at LSN ${formatLsn(available)}, before the end of the backup's own log (${formatLsn(base.baseEndLsn)})`,
+      );
+    }
 
-  // From here on the directory changes.
-  await writeState(dir, {
-    status: 'in-progress',
-    baseStartLsn: base.state?.baseStartLsn ?? formatLsn(base.startLsn),
-    startLsn: formatLsn(start),
-    targetLsn: formatLsn(reached),
-    reachedLsn: formatLsn(start),
-  });
-  if (base.kind === 'mariadb-backup') {
-    await removeIfExists(join(dir, BASE_LOG_COPY));
-    await link(join(dir, 'ib_logfile0'), join(dir, BASE_LOG_COPY));
-  }
-  await applyBackupDdl(dir, ddl);
-  const liveScan = await scanTablespaces(dir, await listFiles(dir), layoutAfterDdl(await listFiles(dir), []));
-  const store = new PageStore(dir, ps, liveScan, Math.max(1, opts.parallel ?? 32));
-  const flags = new Map<number, number>();
-  let batches = 1;
-  let filesExtended = 0;
-  let pagesWritten = 0;
-  let pages = pass1.pages;
-  const estimate = () => batches + Math.ceil(pages.deferred / maxSlots);
-  const writing = (pass: number) => (done: number, total: number) =>
-    opts.onProgress?.({ phase: 'apply', fraction: ((pass - 1 + SCAN_SHARE + (1 - SCAN_SHARE) * (done / Math.max(1, total))) / estimate()) * 0.97, lsn: reached });
-  try {
-    await runFileOps(first.fileOps, store, warn);
-    let w = await writePass(pages, store, { flushBytes, flags, knowledge, onWarning: warn, onProgress: writing(1) });
-    pagesWritten += w.pagesWritten;
-    filesExtended += w.filesExtended;
-    // Pages that found no room in memory: further passes over the same log, each for the next pages.
-    while (pages.deferred > 0) {
-      const deferred = pages.deferred;
-      batches++;
-      const plan = new Planner(new SpaceKnowledge(), { pageSize: ps }, true, windowRecords, undefined, (id, to) => pipe.drop(id, to));
-      const passFeed = new BatchFeed(readStitched(sources, start, { toLsn: reached, batchBytes, ends }));
-      const resolve = (id: number) => (store.has(id) || store.bindByName(id, knowledge.names.get(id)) ? store.pathOf(id) : undefined);
-      const pass = batches;
-      const r = await runPass(pipe, pass, stores, plan, passFeed, reached, resolve, (lsn) => {
-        opts.onProgress?.({ phase: 'apply', fraction: ((pass - 1 + progressOf(lsn, start, span) * SCAN_SHARE) / estimate()) * 0.97, lsn: lsn ?? start });
-      });
-      if (plan.reachedLsn !== reached) {
-        throw new IbarchiveError('internal', `pass ${pass} read the log to LSN ${formatLsn(plan.reachedLsn ?? start)}, not ${formatLsn(reached)}`);
+    // New tablespaces must not bring unsupported formats either.
+    for (const [id, flags] of knowledge.fspFlags) {
+      if (knowledge.deleted.has(id)) continue;
+      const why = unsupportedFlags(flags);
+      if (why) throw new RefusedError(`${describeTablespace(knowledge.names.get(id)?.replace(/^\.\//, '') ?? `space ${id}`)} is ${why}; prepare does not support it`);
+    }
+
+    // No page of the base may be newer than the LSN reached.
+    const limit = base.kind === 'continue' ? base.startLsn : reached;
+    if (base.kind !== 'mariadb-backup' || base.baseEndLsn === undefined || reached < base.baseEndLsn) {
+      const newer = await findNewerPage(dir, scan, limit);
+      if (newer) {
+        throw new RefusedError(
+          base.kind === 'continue'
+            ? `${describeNewerPage(newer)}, beyond the LSN ${formatLsn(limit)} this directory was prepared to: a server was started on it since`
+            : `${describeNewerPage(newer)}, newer than the target LSN ${formatLsn(reached)}: the base cannot be prepared to that point`,
+        );
       }
-      pages = r.pages;
-      if (pages.count === 0 && pages.deferred >= deferred) throw new IbarchiveError('internal', `pass ${pass} applied no page of the ${deferred} left`);
-      w = await writePass(pages, store, { flushBytes, flags, knowledge, onWarning: warn, onProgress: writing(pass) });
+    }
+    const totalPages = pass1 ? pass1.touchedTotal : first.touchedPages;
+    const summary = {
+      base: base.kind,
+      startLsn: start,
+      reachedLsn: reached,
+      requestedLsn: opts.toLsn,
+      availableEndLsn: available,
+      spans,
+      mtrs: first.mtrs,
+      records: first.records,
+      logBytes: first.logBytes,
+      tablespaces: tablespaceSummary(pass1 ? pass1.touched : first.touched, first.knowledge, scan),
+      pagesTouched: totalPages,
+      batches: Math.max(1, Math.ceil(totalPages / maxSlots)),
+      memoryPerBatch: Math.min(totalPages, maxSlots) * ps,
+      fileOps: first.fileOps.length,
+      warnings,
+    };
+    if (opts.planOnly || !pipe || !pass1) return { ...summary, pagesWritten: 0, filesExtended: 0, planOnly: true };
+
+    // From here on the directory changes.
+    await writeState(dir, {
+      status: 'in-progress',
+      baseStartLsn: base.state?.baseStartLsn ?? formatLsn(base.startLsn),
+      startLsn: formatLsn(start),
+      targetLsn: formatLsn(reached),
+      reachedLsn: formatLsn(start),
+    });
+    if (base.kind === 'mariadb-backup') {
+      await removeIfExists(join(dir, BASE_LOG_COPY));
+      await link(join(dir, 'ib_logfile0'), join(dir, BASE_LOG_COPY));
+    }
+    await applyBackupDdl(dir, ddl);
+    const liveScan = await scanTablespaces(dir, await listFiles(dir), layoutAfterDdl(await listFiles(dir), []));
+    const store = new PageStore(dir, ps, liveScan, Math.max(1, opts.parallel ?? 32));
+    const flags = new Map<number, number>();
+    let batches = 1;
+    let filesExtended = 0;
+    let pagesWritten = 0;
+    let pages = pass1.pages;
+    const estimate = () => batches + Math.ceil(pages.deferred / maxSlots);
+    const writing = (pass: number) => (done: number, total: number) =>
+      opts.onProgress?.({ phase: 'apply', fraction: ((pass - 1 + SCAN_SHARE + (1 - SCAN_SHARE) * (done / Math.max(1, total))) / estimate()) * 0.97, lsn: reached });
+    try {
+      await runFileOps(first.fileOps, store, warn);
+      let w = await writePass(pages, store, { flushBytes, flags, knowledge, onWarning: warn, onProgress: writing(1) });
       pagesWritten += w.pagesWritten;
       filesExtended += w.filesExtended;
+      // Pages that found no room in memory: further passes over the same log, each for the next pages.
+      while (pages.deferred > 0) {
+        const deferred = pages.deferred;
+        batches++;
+        const plan = new Planner(new SpaceKnowledge(), { pageSize: ps }, true, windowRecords, undefined, (id, to) => pipe.drop(id, to));
+        const passFeed = new BatchFeed(readStitched(sources, start, { toLsn: reached, batchBytes, ends }));
+        const resolve = (id: number) => (store.has(id) || store.bindByName(id, knowledge.names.get(id)) ? store.pathOf(id) : undefined);
+        const pass = batches;
+        const r = await runPass(pipe, pass, stores, plan, passFeed, reached, resolve, (lsn) => {
+          opts.onProgress?.({ phase: 'apply', fraction: ((pass - 1 + progressOf(lsn, start, span) * SCAN_SHARE) / estimate()) * 0.97, lsn: lsn ?? start });
+        });
+        if (plan.reachedLsn !== reached) {
+          throw new IbarchiveError('internal', `pass ${pass} read the log to LSN ${formatLsn(plan.reachedLsn ?? start)}, not ${formatLsn(reached)}`);
+        }
+        pages = r.pages;
+        if (pages.count === 0 && pages.deferred >= deferred) throw new IbarchiveError('internal', `pass ${pass} applied no page of the ${deferred} left`);
+        w = await writePass(pages, store, { flushBytes, flags, knowledge, onWarning: warn, onProgress: writing(pass) });
+        pagesWritten += w.pagesWritten;
+        filesExtended += w.filesExtended;
+      }
+    } finally {
+      await store.close();
     }
-  } finally {
-    await store.close();
-  }
-  opts.onProgress?.({ phase: 'finish', fraction: 0.97, lsn: reached });
+    opts.onProgress?.({ phase: 'finish', fraction: 0.97, lsn: reached });
 
-  // The new log, the backup's checkpoints file, then our state: the order a re-run relies on.
-  await writeFileAtomic(dir, 'ib_logfile0', encodeEmptyLog(reached));
-  if (base.checkpoints && base.checkpoints.backupType !== 'log-applied') {
-    await writeFileAtomic(dir, base.checkpoints.name, formatCheckpointsFile(base.checkpoints, { backup_type: 'log-applied' }));
-  }
-  await writeState(dir, {
-    status: 'done',
-    baseStartLsn: base.state?.baseStartLsn ?? formatLsn(base.startLsn),
-    startLsn: formatLsn(start),
-    targetLsn: formatLsn(reached),
-    reachedLsn: formatLsn(reached),
-  });
-  await removeIfExists(join(dir, BASE_LOG_COPY));
-  await removeIfExists(join(dir, JOURNAL_FILE));
-  opts.onProgress?.({ phase: 'finish', fraction: 1, lsn: reached });
-  return { ...summary, batches, pagesWritten, filesExtended, planOnly: false };
+    // The new log, the backup's checkpoints file, then our state: the order a re-run relies on.
+    await writeFileAtomic(dir, 'ib_logfile0', encodeEmptyLog(reached));
+    if (base.checkpoints && base.checkpoints.backupType !== 'log-applied') {
+      await writeFileAtomic(dir, base.checkpoints.name, formatCheckpointsFile(base.checkpoints, { backup_type: 'log-applied' }));
+    }
+    await writeState(dir, {
+      status: 'done',
+      baseStartLsn: base.state?.baseStartLsn ?? formatLsn(base.startLsn),
+      startLsn: formatLsn(start),
+      targetLsn: formatLsn(reached),
+      reachedLsn: formatLsn(reached),
+    });
+    await removeIfExists(join(dir, BASE_LOG_COPY));
+    await removeIfExists(join(dir, JOURNAL_FILE));
+    opts.onProgress?.({ phase: 'finish', fraction: 1, lsn: reached });
+    return { ...summary, batches, pagesWritten, filesExtended, planOnly: false };
   } finally {
     await pipe?.close();
   }
-}
-
-/** A RecordStore whose rows and log arena are shared memory (for the apply thread). */
-function sharedStore(records: number, arenaBytes: number): RecordStore {
-  return new RecordStore(
-    records,
-    new Uint32Array(new SharedArrayBuffer(records * RECORD_BYTES)),
-    new Uint8Array(new SharedArrayBuffer(arenaBytes)),
-  );
-}
-
-/**
- * One pass over the log: windows of records decoded here, applied by the apply
- * thread while the next is decoded (two stores take turns).
- */
-async function runPass(
-  pipe: ApplyPipeline,
-  pass: number,
-  stores: RecordStore[],
-  plan: Planner,
-  feed: BatchFeed,
-  toLsn: Lsn | undefined,
-  resolve: (spaceId: number) => string | null | undefined,
-  onProgress: (lsn: Lsn | undefined) => void,
-): Promise<PassResult> {
-  pipe.startPass(pass, pass === 1 ? 'defer' : 'ignore');
-  let cur = 0;
-  await pipe.free(0);
-  await pipe.free(1);
-  stores[0]!.reset();
-  plan.nextWindow(stores[0]);
-  for (;;) {
-    const st = await feed.feed(plan, toLsn);
-    if (st !== 'more' && plan.store.mtrCount > 0) {
-      const s = plan.store;
-      pipe.window(cur, s, [...s.spaces.keys()].map((id) => [id, resolve(id)]));
-      cur ^= 1;
-      await pipe.free(cur);
-      stores[cur]!.reset();
-      plan.nextWindow(stores[cur]);
-    }
-    if (st === 'end') break;
-    onProgress(plan.reachedLsn);
-  }
-  return pipe.endPass();
 }
 
 function progressOf(lsn: Lsn | undefined, start: Lsn, span: number): number {
