@@ -3,7 +3,7 @@ import { IbarchiveError } from '@ibarchive/parser';
 import { ApplyError } from './apply/index.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './apply-messages.js';
 import { CacheSnapshot } from './page-cache.js';
-import type { RecordStore } from './record-store.js';
+import type { WindowMessage } from './record-store.js';
 
 /** What the apply thread reports at the end of a pass. */
 export interface PassResult {
@@ -77,11 +77,11 @@ export class ApplyPipeline {
   }
 
   /** Hands a window over; `store` numbers it until `free(store)` says it can be filled again. */
-  window(store: number, s: RecordStore, spaces: Array<[number, string | null | undefined]>): void {
+  window(store: number, window: WindowMessage, spaces: Array<[number, string | null | undefined]>): void {
     let resolve!: () => void;
     const promise = new Promise<void>((r) => (resolve = r));
     this.busy.set(store, { promise, resolve });
-    this.post({ kind: 'window', store, window: s.windowMessage(), spaces });
+    this.post({ kind: 'window', store, window, spaces });
   }
 
   /** Resolves once window `store` is applied. */

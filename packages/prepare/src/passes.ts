@@ -1,7 +1,7 @@
 import type { LogEnd, Lsn, MtrBatch } from '@ibarchive/parser';
 import type { ApplyPipeline, PassResult } from './apply-pipeline.js';
 import type { Planner } from './plan.js';
-import { RECORD_BYTES, RecordStore } from './record-store.js';
+import { RECORD_BYTES, RECORD_WORDS, RecordStore } from './record-store.js';
 
 type Item = MtrBatch | LogEnd;
 
@@ -53,22 +53,34 @@ export class BatchFeed {
 }
 
 /** A RecordStore whose rows and log arena are shared memory (for the apply thread). */
-export function sharedStore(records: number, arenaBytes: number): RecordStore {
-  return new RecordStore(
-    records,
-    new Uint32Array(new SharedArrayBuffer(records * RECORD_BYTES)),
-    new Uint8Array(new SharedArrayBuffer(arenaBytes)),
-  );
+/** The window being filled and the one being applied: a store (log arena in shared memory) and rows grouped by page. */
+export interface WindowSlot {
+  readonly store: RecordStore;
+  /** Shared memory the store's live rows are grouped into (sortInto) for the apply thread. */
+  readonly sorted: Uint32Array;
 }
 
 /**
- * One pass over the log: windows of records decoded here, applied by the apply
- * thread while the next is decoded (two stores take turns).
+ * Two window slots. Their stores share one array of rows in this thread's
+ * memory: a window's rows are grouped into its slot's shared `sorted` rows
+ * before it is handed over, so the next window can reuse them at once.
+ */
+export function windowSlots(records: number, arenaBytes: number): WindowSlot[] {
+  const rows = new Uint32Array(records * RECORD_WORDS);
+  return [0, 1].map(() => ({
+    store: new RecordStore(records, rows, new Uint8Array(new SharedArrayBuffer(arenaBytes))),
+    sorted: new Uint32Array(new SharedArrayBuffer(records * RECORD_BYTES)),
+  }));
+}
+
+/**
+ * One pass over the log: windows of records decoded and grouped by page here,
+ * applied by the apply thread while the next is decoded (two slots take turns).
  */
 export async function runPass(
   pipe: ApplyPipeline,
   pass: number,
-  stores: RecordStore[],
+  slots: WindowSlot[],
   plan: Planner,
   feed: BatchFeed,
   toLsn: Lsn | undefined,
@@ -79,17 +91,18 @@ export async function runPass(
   let cur = 0;
   await pipe.free(0);
   await pipe.free(1);
-  stores[0]!.reset();
-  plan.nextWindow(stores[0]);
+  slots[0]!.store.reset();
+  plan.nextWindow(slots[0]!.store);
   for (;;) {
     const st = await feed.feed(plan, toLsn);
     if (st !== 'more' && plan.store.mtrCount > 0) {
-      const s = plan.store;
-      pipe.window(cur, s, [...s.spaces.keys()].map((id) => [id, resolve(id)]));
+      const { store, sorted } = slots[cur]!;
+      const start = store.sortInto(sorted);
+      pipe.window(cur, store.windowMessage({ rows: sorted, start }), [...store.spaces.keys()].map((id) => [id, resolve(id)]));
       cur ^= 1;
       await pipe.free(cur);
-      stores[cur]!.reset();
-      plan.nextWindow(stores[cur]);
+      slots[cur]!.store.reset();
+      plan.nextWindow(slots[cur]!.store);
     }
     if (st === 'end') break;
     onProgress(plan.reachedLsn);

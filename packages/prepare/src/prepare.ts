@@ -17,7 +17,7 @@ import { JOURNAL_FILE, readJournal } from './journal.js';
 import { describeNewerPage, findNewerPage } from './page-scan.js';
 import { normalizeLogName, PageStore, replayJournal } from './page-store.js';
 import { ApplyPipeline, type PassResult } from './apply-pipeline.js';
-import { BatchFeed, runPass, sharedStore } from './passes.js';
+import { BatchFeed, runPass, windowSlots } from './passes.js';
 import { RECORD_BYTES } from './record-store.js';
 import { runFileOps, writePass } from './write-pages.js';
 import { MAX_RECORDS_PER_MTR, Planner, SpaceKnowledge } from './plan.js';
@@ -140,7 +140,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const knowledge = new SpaceKnowledge();
   const pipe = opts.planOnly ? undefined : new ApplyPipeline({ dir, pageSize: ps, maxSlots }, warn);
   try {
-    const stores = pipe ? [0, 1].map(() => sharedStore(windowRecords, arenaBytes)) : [];
+    const slots = pipe ? windowSlots(windowRecords, arenaBytes) : [];
     const first = new Planner(knowledge, { pageSize: ps }, pipe !== undefined, windowRecords, undefined, (id, to) => pipe?.drop(id, to));
     const span = Number((opts.toLsn ?? base.baseEndLsn ?? start + 1n) - start) || 1;
     const feed = new BatchFeed(readStitched(sources, start, { toLsn: opts.toLsn, batchBytes, spans, ends }));
@@ -148,7 +148,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
       opts.onProgress?.({ phase: 'scan', fraction: progressOf(lsn, start, span) * SCAN_SHARE, lsn: lsn ?? start });
     let pass1: PassResult | undefined;
     if (pipe) {
-      pass1 = await runPass(pipe, 1, stores, first, feed, opts.toLsn, (id) => resolveInScan(scan, knowledge, id), scanProgress);
+      pass1 = await runPass(pipe, 1, slots, first, feed, opts.toLsn, (id) => resolveInScan(scan, knowledge, id), scanProgress);
     } else {
       while ((await feed.feed(first, opts.toLsn)) !== 'end') scanProgress(first.reachedLsn);
     }
@@ -241,7 +241,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
         const passFeed = new BatchFeed(readStitched(sources, start, { toLsn: reached, batchBytes, ends }));
         const resolve = (id: number) => (store.has(id) || store.bindByName(id, knowledge.names.get(id)) ? store.pathOf(id) : undefined);
         const pass = batches;
-        const r = await runPass(pipe, pass, stores, plan, passFeed, reached, resolve, (lsn) => {
+        const r = await runPass(pipe, pass, slots, plan, passFeed, reached, resolve, (lsn) => {
           opts.onProgress?.({ phase: 'apply', fraction: ((pass - 1 + progressOf(lsn, start, span) * SCAN_SHARE) / estimate()) * 0.97, lsn: lsn ?? start });
         });
         if (plan.reachedLsn !== reached) {

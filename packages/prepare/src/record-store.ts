@@ -70,6 +70,8 @@ export interface WindowRecords {
   readonly firstLive: Int32Array;
   readonly liveCount: Uint32Array;
   readonly pageFlags: Uint8Array;
+  /** When set, `rec` holds only the live rows grouped by page: page p's are rows [start[p], start[p + 1]). */
+  readonly start?: Uint32Array | undefined;
 }
 
 /** A window as posted to another thread: rows and arena stay in shared memory, the small columns are copied. */
@@ -80,6 +82,9 @@ export interface WindowMessage extends Omit<WindowRecords, 'buffers'> {
 }
 
 /** Counting sort of a window's live records by page (log order kept within a page). */
+/** Passed as `spare` to sortByPage when only `start` is wanted. */
+const EMPTY = new Uint32Array(0);
+
 export function sortByPage(w: WindowRecords, spare?: Uint32Array): PageOrder {
   const n = w.pageCount;
   const start = new Uint32Array(n + 1);
@@ -87,6 +92,7 @@ export function sortByPage(w: WindowRecords, spare?: Uint32Array): PageOrder {
   const first = w.firstLive;
   const flags = w.pageFlags;
   for (let p = 0; p < n; p++) start[p + 1] = start[p]! + (flags[p] === PAGE_DEAD ? 0 : w.liveCount[p]!);
+  if (spare === EMPTY) return { perm: EMPTY, start };
   const fill = start.slice(0, n);
   const perm = spare && spare.length >= start[n]! ? spare : new Uint32Array(start[n]!);
   for (let r = 0; r < w.count; r++) {
@@ -345,12 +351,43 @@ export class RecordStore implements WindowRecords {
     return sortByPage(this);
   }
 
-  /** The window for another thread; needs an arena, and rows and arena in shared memory to be shared rather than copied. */
-  windowMessage(): WindowMessage {
+  /**
+   * Copies the live rows into `dest` grouped by page (log order kept within a
+   * page); returns where each page's rows start (see WindowRecords.start).
+   */
+  sortInto(dest: Uint32Array): Uint32Array {
+    const { start } = sortByPage(this, EMPTY);
+    const n = this.pageCount;
+    const fill = start.slice(0, n);
+    const rec = this.rec;
+    const first = this.firstLive;
+    const flags = this.pageFlags;
+    for (let r = 0, o = 0; r < this.count; r++, o += RECORD_WORDS) {
+      const p = rec[o]!;
+      if (r < first[p]! || flags[p] === PAGE_DEAD) continue;
+      const d = fill[p]!++ * RECORD_WORDS;
+      dest[d] = p;
+      dest[d + 1] = rec[o + 1]!;
+      dest[d + 2] = rec[o + 2]!;
+      dest[d + 3] = rec[o + 3]!;
+      dest[d + 4] = rec[o + 4]!;
+      dest[d + 5] = rec[o + 5]!;
+      dest[d + 6] = rec[o + 6]!;
+    }
+    return start;
+  }
+
+  /**
+   * The window for another thread; needs an arena, and the arena (and
+   * `sorted`, rows grouped by sortInto) in shared memory to be shared rather
+   * than copied.
+   */
+  windowMessage(sorted?: { rows: Uint32Array; start: Uint32Array }): WindowMessage {
     const arena = this.arena!;
     return {
-      count: this.count,
-      rec: this.rec.subarray(0, this.count * RECORD_WORDS),
+      count: sorted ? sorted.start[this.pageCount]! : this.count,
+      rec: sorted ? sorted.rows.subarray(0, sorted.start[this.pageCount]! * RECORD_WORDS) : this.rec.subarray(0, this.count * RECORD_WORDS),
+      start: sorted?.start,
       baseLsn: this.baseLsn,
       arena,
       views: this.buffers.map((b) => [b.byteOffset - arena.byteOffset, b.length]),

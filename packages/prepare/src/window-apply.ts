@@ -46,7 +46,9 @@ export class WindowApplier {
   apply(s: WindowRecords, spare?: Uint32Array): void {
     const cache = this.cache;
     const ps = cache.pageSize;
-    const { perm, start } = sortByPage(s, spare);
+    // Rows already grouped by page (sortInto) are read in order; else through a permutation.
+    const grouped = s.start;
+    const { perm, start } = grouped ? { perm: undefined, start: grouped } : sortByPage(s, spare);
     const rec = s.rec;
     for (let p = 0; p < s.pageCount; p++) {
       const first = start[p]!;
@@ -74,7 +76,7 @@ export class WindowApplier {
       let lastEnd = -1;
       const skipBelow = cache.diskLsn[slot]! - s.baseLsn;
       for (let i = first; i < end; i++) {
-        const o = perm[i]! * RECORD_WORDS;
+        const o = (perm ? perm[i]! : i) * RECORD_WORDS;
         if (rec[o + R_START]! < skipBelow) {
           this.skipped++;
           continue;
