@@ -1,3 +1,4 @@
+import { MEMMOVE } from '@ibarchive/parser';
 import { PageTable } from './page-table.js';
 
 /**
@@ -70,12 +71,14 @@ export interface WindowRecords {
   readonly firstLive: Int32Array;
   readonly liveCount: Uint32Array;
   readonly pageFlags: Uint8Array;
+  /** When set, every row's data range is an offset into this one array (not into `buffers[mtrBuf]`). */
+  readonly flat?: Uint8Array | undefined;
   /** When set, `rec` holds only the live rows grouped by page: page p's are rows [start[p], start[p + 1]). */
   readonly start?: Uint32Array | undefined;
 }
 
 /** A window as posted to another thread: rows and arena stay in shared memory, the small columns are copied. */
-export interface WindowMessage extends Omit<WindowRecords, 'buffers'> {
+export interface WindowMessage extends Omit<WindowRecords, 'buffers' | 'flat'> {
   readonly arena: Uint8Array;
   /** Start and length of each buffer view within the arena. */
   readonly views: Array<[number, number]>;
@@ -104,7 +107,7 @@ export function sortByPage(w: WindowRecords, spare?: Uint32Array): PageOrder {
 
 /** The window received from windowMessage(). */
 export function windowFromMessage(m: WindowMessage): WindowRecords {
-  return { ...m, buffers: m.views.map(([at, len]) => m.arena.subarray(at, at + len)) };
+  return { ...m, flat: m.arena, buffers: m.views.map(([at, len]) => m.arena.subarray(at, at + len)) };
 }
 
 export class RecordStore implements WindowRecords {
@@ -142,6 +145,10 @@ export class RecordStore implements WindowRecords {
   /** Where the log bytes of the window are copied (see addBuffer); bytes used. */
   readonly arena: Uint8Array | undefined;
   arenaUsed = 0;
+  /** With an arena, data ranges of rows are offsets into it (see WindowRecords.flat). */
+  readonly flat: Uint8Array | undefined;
+  /** Offset in the arena of the buffer records are being added from. */
+  private delta = 0;
 
   /**
    * `rows`: the rows of a released store, reused when large enough (fresh
@@ -152,6 +159,7 @@ export class RecordStore implements WindowRecords {
   constructor(capacity = 1 << 20, rows?: Uint32Array, arena?: Uint8Array) {
     this.capacity = capacity;
     this.arena = arena;
+    this.flat = arena;
     this.rec = rows && rows.length >= capacity * RECORD_WORDS ? rows : new Uint32Array(capacity * RECORD_WORDS);
     // Untouched capacity costs nothing; an mtr averages several records.
     const mtrs = Math.max(1024, capacity >>> 2);
@@ -179,6 +187,7 @@ export class RecordStore implements WindowRecords {
       if (at + bytes.length - from > this.arena.length) return -1;
       this.arena.set(bytes.subarray(from), at);
       kept = this.arena.subarray(at - from, at - from + bytes.length);
+      this.delta = at - from;
       this.arenaUsed = at + bytes.length - from;
     }
     this.buffers.push(kept);
@@ -254,8 +263,10 @@ export class RecordStore implements WindowRecords {
     rec[o + 1] = mtr;
     rec[o + 2] = (((type & 0x70) | (subtype + 1)) << 16) | offset;
     rec[o + 3] = length;
-    rec[o + 4] = dataStart;
-    rec[o + 5] = dataEnd;
+    // With an arena the data range is made absolute in it (MEMMOVE keeps its source offset there).
+    const delta = (type & 0x70) === MEMMOVE ? 0 : this.delta;
+    rec[o + 4] = dataStart + delta;
+    rec[o + 5] = dataEnd + delta;
     rec[o + 6] = this.mtrStart[mtr]! - this.baseLsn;
     if (reset) {
       this.firstLive[p] = r;
@@ -318,6 +329,7 @@ export class RecordStore implements WindowRecords {
     this.buffers.length = 0;
     this.bufferBytes = 0;
     this.arenaUsed = 0;
+    this.delta = 0;
     this.count = 0;
     this.baseLsn = -1;
     this.mtrCount = 0;

@@ -27,7 +27,7 @@ export class RecordView implements PageRecord {
     this.subtype = (code & 0x0f) - 1;
     this.spaceId = spaceId;
     this.pageNo = pageNo;
-    this.bytes = s.buffers[s.mtrBuf[rec[o + R_MTR]!]!]!;
+    this.bytes = s.flat ?? s.buffers[s.mtrBuf[rec[o + R_MTR]!]!]!;
     this.offset = codeOffset & 0xffff;
     this.length = rec[o + R_LENGTH]!;
     if (codeOffset & R_INLINE) {

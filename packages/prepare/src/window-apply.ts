@@ -66,14 +66,15 @@ export class WindowApplier {
       }
       const page = cache.page(slot);
       if (reset) {
-        page.fill(0);
+        // INIT_PAGE, the first record left, zero-fills the page itself.
+        if (reset !== PAGE_INIT) page.fill(0);
         cache.diskLsn[slot] = 0;
         cache.lastEnd[slot] = -1;
         cache.state[slot] = reset === PAGE_INIT ? SLOT_INIT : SLOT_FREED;
         this.errors.delete(slot);
       }
       if (cache.state[slot]! & SLOT_BROKEN) continue;
-      let lastEnd = -1;
+      let lastMtr = -1;
       const skipBelow = cache.diskLsn[slot]! - s.baseLsn;
       for (let i = first; i < end; i++) {
         const o = (perm ? perm[i]! : i) * RECORD_WORDS;
@@ -92,7 +93,7 @@ export class WindowApplier {
             const w1 = rec[o + R_DATA_END]!;
             for (let k = 0; k < len; k++) page[off + k] = (k < 4 ? w0 >>> (k << 3) : w1 >>> ((k - 4) << 3)) & 0xff;
             this.applied++;
-            lastEnd = s.mtrEnd[m]!;
+            lastMtr = m;
             continue;
           }
         }
@@ -107,9 +108,9 @@ export class WindowApplier {
           break;
         }
         this.applied++;
-        lastEnd = s.mtrEnd[m]!;
+        lastMtr = m;
       }
-      if (lastEnd >= 0) cache.lastEnd[slot] = lastEnd;
+      if (lastMtr >= 0) cache.lastEnd[slot] = s.mtrEnd[lastMtr]!;
     }
   }
 

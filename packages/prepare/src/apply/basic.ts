@@ -16,6 +16,16 @@ export function copyIn(p: Uint8Array, at: number, src: Uint8Array, start: number
   else for (let i = 0; i < n; i++) p[at + i] = src[start + i]!;
 }
 
+/**
+ * p.copyWithin(to, from, from + n) (memmove): a loop for short runs, where
+ * the builtin's call costs more than the copy.
+ */
+export function moveWithin(p: Uint8Array, to: number, from: number, n: number): void {
+  if (n > 32) p.copyWithin(to, from, from + n);
+  else if (to <= from) for (let i = 0; i < n; i++) p[to + i] = p[from + i]!;
+  else for (let i = n - 1; i >= 0; i--) p[to + i] = p[from + i]!;
+}
+
 /** INIT_PAGE: all zero, then page number, FIL_NULL prev/next, space id. */
 export function initPage(p: Uint8Array, ps: number, spaceId: number, pageNo: number): void {
   p.fill(0, 0, ps);
@@ -60,7 +70,7 @@ export function memset(
 export function memmove(p: Uint8Array, ps: number, offset: number, length: number, source: number, fail: Fail): void {
   checkTarget(ps, offset, length, fail);
   if (source < 8 || source + length > ps) fail(`source [${source}, ${source + length}) outside [8, ${ps})`);
-  p.copyWithin(offset, source, source + length);
+  moveWithin(p, offset, source, length);
 }
 
 /**

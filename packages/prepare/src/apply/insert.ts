@@ -32,7 +32,7 @@ import {
   slotAddr,
   updateDirection,
 } from './index-page.js';
-import { copyIn } from './basic.js';
+import { copyIn, moveWithin } from './basic.js';
 import { pageNoOf, pageTypeOf, setU16, u16 } from './page.js';
 
 /**
@@ -181,7 +181,7 @@ export function insertRedundant(
   const origin = buf + extra;
   setU16(p, PAGE_LAST_INSERT, origin);
   setU16(p, prevRec - 2, origin);
-  p.copyWithin(origin, prevRec, prevRec + f.dataC);
+  moveWithin(p, origin, prevRec, f.dataC);
   copyIn(p, origin + f.dataC, data, f.dataStart + litHdr, f.dataEnd);
   finishInsert(p, ps, owner, ownerN, slot, false, last, prevRec, nextRec, fail);
 }
@@ -253,7 +253,7 @@ export function insertDynamic(
 
   copyIn(p, buf, data, f.dataStart, f.dataStart + hdrL);
   buf += hdrL;
-  p.copyWithin(buf, prevRec - REC_N_NEW_EXTRA_BYTES - f.hdrC, prevRec - REC_N_NEW_EXTRA_BYTES);
+  moveWithin(p, buf, prevRec - REC_N_NEW_EXTRA_BYTES - f.hdrC, f.hdrC);
   buf += f.hdrC;
   p[buf++] = (f.encHdrL & 3) << 4;
   p[buf++] = (h >>> 5) & 0xff;
@@ -263,7 +263,7 @@ export function insertDynamic(
   const last = u16(p, PAGE_LAST_INSERT);
   setU16(p, PAGE_LAST_INSERT, buf);
   setU16(p, prevRec - 2, buf - prevRec);
-  p.copyWithin(buf, prevRec, prevRec + f.dataC);
+  moveWithin(p, buf, prevRec, f.dataC);
   copyIn(p, buf + f.dataC, data, f.dataStart + hdrL, f.dataEnd);
   finishInsert(p, ps, owner, ownerN, slot, true, last, prevRec, nextRec, fail);
 }
