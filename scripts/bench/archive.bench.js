@@ -4,17 +4,22 @@
 // archiver reads and validates on the main thread, a worker thread compresses, hashes and writes)
 // and the lz4 size ratio, once with the archive on the temp directory's disk (segments are
 // fsynced: bounded by the disk's write speed) and once on /dev/shm (memory: the CPU-bound rate).
+// Then the live lag while `ibarchive archive --json` follows a throwaway server running the
+// harness workload (archive-lag.js).
+import { loadavg } from 'node:os';
 import { copyFileSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchLog } from './parse-log.js';
+import { measureLag } from './archive-lag.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const P = await import(join(root, 'packages/parser/dist/src/index.js'));
 const A = await import(join(root, 'packages/log-archiver/dist/src/index.js'));
 
 const { file, firstLsn } = await benchLog(root);
+console.log(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (2 cores)`);
 const work = mkdtempSync(join(tmpdir(), 'ibarchive-bench-'));
 try {
   const log = join(work, 'ib_logfile0');
@@ -46,3 +51,26 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
+
+{
+  const pollMs = 1000;
+  const segmentSeconds = 1;
+  const dir = mkdtempSync(join(tmpdir(), 'ibarchive-bench-lag-'));
+  try {
+    const r = await measureLag(root, { pollMs, segmentSeconds, compress: 'lz4', volumeMB: 64, archiveDir: join(dir, 'archive') });
+    const mb = (b) => (b / 1e6).toFixed(1);
+    const polls = (s) => (s / (pollMs / 1000)).toFixed(2);
+    console.log(
+      `live lag (archive --json --poll-interval ${pollMs} --segment-seconds ${segmentSeconds} --compress lz4; harness workload writing ${r.rateMBs.toFixed(1)} MB/s for ${r.seconds.toFixed(1)} s):\n` +
+        `  progress events (log not yet durable): lag p50 ${mb(r.events.lagBytes.p50)} MB / ${r.events.lagSeconds.p50.toFixed(2)} s, ` +
+        `max ${mb(r.events.lagBytes.max)} MB / ${r.events.lagSeconds.max.toFixed(2)} s = ${polls(r.events.lagSeconds.max)} poll intervals\n` +
+        `  server LSN sampled every 100 ms (${r.samples} samples): read and certified after p50 ${r.archived.p50.toFixed(2)} s, max ${r.archived.max.toFixed(2)} s ` +
+        `(${polls(r.archived.max)} poll intervals); durable in a segment after p50 ${r.durable.p50.toFixed(2)} s, max ${r.durable.max.toFixed(2)} s (${polls(r.durable.max)} poll intervals)\n` +
+        `  stays under one poll interval: read ${r.archived.max < pollMs / 1000 ? 'yes' : 'NO'}, durable ${r.events.lagSeconds.max < pollMs / 1000 && r.durable.max < pollMs / 1000 ? 'yes' : 'NO'} ` +
+        `(a segment rolls at the first poll where its oldest byte is ${segmentSeconds} s old, and the event is sent before that segment's write completes)`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+console.log(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
