@@ -91,7 +91,9 @@ export async function runPass(
   let cur = 0;
   await pipe.free(0);
   await pipe.free(1);
-  slots[0]!.store.reset();
+  // The first windows are short: the apply thread starts sooner (1/8, 1/4, 1/2, then whole).
+  let share = 1 / 8;
+  slots[0]!.store.reset(share);
   plan.nextWindow(slots[0]!.store);
   for (;;) {
     const st = await feed.feed(plan, toLsn);
@@ -101,7 +103,8 @@ export async function runPass(
       pipe.window(cur, store.windowMessage({ rows: sorted, start }), [...store.spaces.keys()].map((id) => [id, resolve(id)]));
       cur ^= 1;
       await pipe.free(cur);
-      slots[cur]!.store.reset();
+      share = Math.min(1, share * 2);
+      slots[cur]!.store.reset(share);
       plan.nextWindow(slots[cur]!.store);
     }
     if (st === 'end') break;

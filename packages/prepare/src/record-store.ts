@@ -170,8 +170,11 @@ export class RecordStore implements WindowRecords {
 
   /** True when fewer than `margin` more records fit. */
   nearlyFull(margin: number): boolean {
-    return this.count + margin > this.capacity;
+    return this.count + margin > this.capacity * this.share;
   }
+
+  /** Part of the capacity and arena the current window may use (see reset). */
+  private share = 1;
 
   /**
    * Keeps the log bytes records point into (offsets stay relative to
@@ -184,6 +187,7 @@ export class RecordStore implements WindowRecords {
       // The copy of bytes[from..] starts at arena[at]; the view starts `from` bytes earlier, so
       // offsets into `bytes` are offsets into the view (the first copy of a window may waste `from` bytes).
       const at = Math.max(this.arenaUsed, from);
+      if (at + bytes.length - from > this.arena.length * this.share && this.mtrCount > 0) return -1;
       if (at + bytes.length - from > this.arena.length) return -1;
       this.arena.set(bytes.subarray(from), at);
       kept = this.arena.subarray(at - from, at - from + bytes.length);
@@ -324,8 +328,13 @@ export class RecordStore implements WindowRecords {
     this.lastSpace = -1;
   }
 
-  /** Empties the store for the next window, keeping rows, arena and columns. */
-  reset(): void {
+  /**
+   * Empties the store for the next window, keeping rows, arena and columns;
+   * the window may use `share` (0..1] of them (a pipeline starts with short
+   * windows so that the next stage starts early).
+   */
+  reset(share = 1): void {
+    this.share = share;
     this.buffers.length = 0;
     this.bufferBytes = 0;
     this.arenaUsed = 0;
