@@ -26,6 +26,15 @@ export async function syncDir(dir: string): Promise<void> {
  * into place, fsync the directory.
  */
 export async function writeFileDurable(dir: string, name: string, parts: Uint8Array[]): Promise<void> {
+  await publishDurable(await writeTempDurable(dir, name, parts), dir, name);
+}
+
+/**
+ * First half of writeFileDurable: writes `parts` to a new temp file for
+ * `name` in `dir` (mode 0600) and fsyncs it; returns its path. Removes it on
+ * failure. Readers ignore it until publishDurable renames it.
+ */
+export async function writeTempDurable(dir: string, name: string, parts: Uint8Array[]): Promise<string> {
   const tmp = join(dir, `${TEMP_PREFIX}${name}-${randomBytes(4).toString('hex')}`);
   const fh = await open(tmp, 'wx', 0o600);
   try {
@@ -43,7 +52,11 @@ export async function writeFileDurable(dir: string, name: string, parts: Uint8Ar
     throw e;
   }
   await fh.close();
+  return tmp;
+}
+
+/** Second half of writeFileDurable: renames the durable temp file `tmp` to `name` in `dir` and fsyncs the directory. */
+export async function publishDurable(tmp: string, dir: string, name: string): Promise<void> {
   await rename(tmp, join(dir, name));
   await syncDir(dir);
 }
-

@@ -9,7 +9,8 @@ import { HEADER_ROOM, MAX_SAMPLES, type TimeSample } from './segment-format.js';
  */
 export class PendingSegment {
   private buf: Uint8Array;
-  private spare: Uint8Array | undefined;
+  /** Buffers given back by writers, for reuse (fresh memory costs a page fault per 4 KiB on first touch). */
+  private readonly spares: Uint8Array[] = [];
   private len = 0;
   /** Bytes appended without a copy (read in place through freeTail()). */
   inPlace = 0;
@@ -91,21 +92,21 @@ export class PendingSegment {
   /**
    * Hands the payload over to a writer without copying: returns a view of the
    * bytes, preceded in its buffer by HEADER_ROOM bytes the writer may fill,
-   * and continues in another buffer (the one given back with `giveBack`, or a
+   * and continues in another buffer (one given back with `giveBack`, or a
    * new one). The segment is then empty, starting at its former end.
    */
   handOver(): Uint8Array {
     const out = this.bytes();
     const end = this.endLsn;
-    this.buf = this.spare && this.spare.length >= this.buf.length ? this.spare : new Uint8Array(this.buf.length);
-    this.spare = undefined;
+    const i = this.spares.findIndex((b) => b.length >= this.buf.length);
+    this.buf = i >= 0 ? this.spares.splice(i, 1)[0]! : new Uint8Array(this.buf.length);
     this.reset(end);
     return out;
   }
 
   /** Returns a buffer from `handOver()` that the writer no longer uses, for reuse. */
   giveBack(payload: Uint8Array): void {
-    this.spare = new Uint8Array(payload.buffer, 0, payload.buffer.byteLength);
+    if (this.spares.length < 2) this.spares.push(new Uint8Array(payload.buffer, 0, payload.buffer.byteLength));
   }
 
   /** Empties the segment, which now starts at `lsn`. */

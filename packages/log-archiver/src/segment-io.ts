@@ -58,11 +58,27 @@ export async function writeSegment(
   payload: Uint8Array,
   opts: WriteSegmentOptions,
 ): Promise<WrittenSegment> {
+  const img = await buildSegmentImage(id, startLsn, payload, opts);
+  await writeFileDurable(dir, img.name, [img.file]);
+  return { name: img.name, hash: img.hash, header: img.header };
+}
+
+/** A segment file assembled in memory: its name, bytes, decoded header and SHA-256. */
+export interface SegmentImage extends WrittenSegment {
+  /** The whole file; a view into `payload`'s buffer (uncompressed, with header room) or into `opts.scratch.buf`. */
+  file: Uint8Array;
+}
+
+/**
+ * Assembles the segment file for `payload` (compression, payload CRC-32C,
+ * header, SHA-256 of the file) without writing it. The result's `file` is
+ * valid while `payload` and `opts.scratch` are not reused.
+ */
+export async function buildSegmentImage(id: SegmentIdentity, startLsn: Lsn, payload: Uint8Array, opts: WriteSegmentOptions): Promise<SegmentImage> {
   const lz4 = opts.compression === 'lz4';
   const stored = lz4 ? await compressLz4Frame(payload, { room: HEADER_ROOM, holder: opts.scratch }) : payload;
   const img = segmentImage(id, startLsn, payload, stored, lz4 || opts.headerRoom === true, opts);
-  await writeFileDurable(dir, img.name, [img.file]);
-  return { name: img.name, hash: createHash('sha256').update(img.file).digest('hex'), header: img.header };
+  return { ...img, hash: createHash('sha256').update(img.file).digest('hex') };
 }
 
 /** The whole file (header + stored payload) as one array: the header goes in the free bytes before `stored` when `roomBefore`. */

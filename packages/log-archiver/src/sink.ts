@@ -6,20 +6,23 @@ import type { Compression } from './segment-format.js';
 import { type SegmentIdentity, writeSegment, type WrittenSegment } from './segment-io.js';
 import type { SegmentWriterThread } from './segment-writer.js';
 
+/** Segments in flight at once on a writer thread: one being written and fsynced while the next is assembled. */
+const THREAD_DEPTH = 2;
+
 /**
  * Turns pending segments into durable segment files, keeping the hash chain.
- * One segment at a time may be in flight (`submit`): it is compressed, hashed
- * and written while the caller assembles the next one. Each segment's header
- * links to the previous file's hash, so a segment starts only after the one
- * before it is written.
+ * Segments are written while the caller assembles the next ones: up to two at
+ * once on a writer thread (which chains their hashes and publishes them in
+ * order), one at a time on the caller's thread. Segment files appear in LSN
+ * order, each only after the one before it is durable.
  */
 export class SegmentSink {
   written = 0;
   /** End of the last segment known durable. */
   durableLsn: Lsn | undefined;
-  /** Start LSN of the segment being written, if any: log before it is durable (segments or gap files). */
-  inFlightFrom: Lsn | undefined;
-  private inFlight: Promise<void> | undefined;
+  private readonly inFlight: { from: Lsn; done: Promise<void> }[] = [];
+  private readonly depth: number;
+  private submitted = 0;
   private failure: unknown;
 
   constructor(
@@ -30,21 +33,27 @@ export class SegmentSink {
     private readonly emit: (e: ArchiveEvent) => void,
     /** Writes on this thread when given (the archiver's), else on the caller's. */
     private readonly writer?: SegmentWriterThread | undefined,
-  ) {}
+  ) {
+    this.depth = writer ? THREAD_DEPTH : 1;
+  }
+
+  /** Start LSN of the oldest segment being written, if any: log before it is durable (segments or gap files). */
+  get inFlightFrom(): Lsn | undefined {
+    return this.inFlight[0]?.from;
+  }
 
   /**
    * Starts writing the pending bytes (if any) as one segment and empties
-   * `pending`; returns once the previous segment is durable. A failed write
-   * is thrown by the next submit, flush or drain.
+   * `pending`; first waits until fewer than the allowed number of segments
+   * are in flight. A failed write is thrown by the next submit, flush or drain.
    */
   async submit(pending: PendingSegment): Promise<void> {
-    await this.drain();
+    while (this.inFlight.length >= this.depth) await this.settleOldest();
     if (pending.length === 0) return;
     const start = pending.startLsn;
     const end = pending.endLsn;
     const samples = pending.samples.filter((s) => s.lsn > start && s.lsn <= end);
     const payload = pending.handOver();
-    this.inFlightFrom = start;
     const id: SegmentIdentity = {
       archiveId: this.identity.archiveId,
       originFirstLsn: this.identity.originFirstLsn,
@@ -52,31 +61,40 @@ export class SegmentSink {
       logFormat: this.identity.logFormat,
     };
     const opts = { compression: this.compression, previousHash: this.lastHash, samples, headerRoom: true };
+    // On the thread, every segment after this sink's first links to the thread's previous file.
     const written: Promise<WrittenSegment> = this.writer
-      ? this.writer.write(this.dir, id, start, payload, opts).then((r) => (pending.giveBack(r.payload), r.segment))
+      ? this.writer.write(this.dir, id, start, payload, opts, this.submitted > 0).then((r) => (pending.giveBack(r.payload), r.segment))
       : writeSegment(this.dir, id, start, payload, opts).then((seg) => (pending.giveBack(payload), seg));
-    const job = written.then((seg) => {
+    this.submitted++;
+    const done = written.then((seg) => {
       this.lastHash = seg.hash;
       this.written++;
       this.durableLsn = end;
-      this.inFlightFrom = undefined;
       this.emit({ type: 'segment', file: seg.name, startLsn: start, endLsn: end, logBytes: Number(end - start), storedBytes: seg.header.storedLength });
     });
-    this.inFlight = job.catch((e: unknown) => {
-      this.failure = e;
-    });
+    this.inFlight.push({ from: start, done: done.catch((e: unknown) => void (this.failure ??= e)) });
+  }
+
+  private async settleOldest(): Promise<void> {
+    await this.inFlight[0]!.done;
+    this.inFlight.shift();
+    this.throwFailure();
+  }
+
+  private throwFailure(): void {
+    if (this.failure === undefined) return;
+    const e = this.failure;
+    this.failure = undefined;
+    throw e;
   }
 
   /** Waits until every submitted segment is durable; throws a failed write. */
   async drain(): Promise<void> {
-    if (this.inFlight) await this.inFlight;
-    this.inFlight = undefined;
-    this.inFlightFrom = undefined;
-    if (this.failure !== undefined) {
-      const e = this.failure;
-      this.failure = undefined;
-      throw e;
+    while (this.inFlight.length > 0) {
+      await this.inFlight[0]!.done;
+      this.inFlight.shift();
     }
+    this.throwFailure();
   }
 
   /** Writes the pending bytes (if any) as one segment and waits until it (and any before it) is durable. */
