@@ -1,5 +1,5 @@
 export { type FileRandomAccess, fileRandomAccess } from './file.js';
-export { type LogPathKind, type OpenedLog, openLogPath } from './open.js';
+export { type LogPathKind, type OpenedLog, type OpenLogPathOptions, openLogPath } from './open.js';
 export {
   type Compression,
   type SegmentHeader,

@@ -44,7 +44,16 @@ const BACKUP_MARKERS = ['xtrabackup_checkpoints', 'mariadb_backup_checkpoints'];
  * not a redo log, a segment or an archive throws a one-line InputError (or the
  * parser's UnsupportedFormatError naming a foreign format).
  */
-export async function openLogPath(path: string): Promise<OpenedLog> {
+/** Options of openLogPath. */
+export interface OpenLogPathOptions {
+  /**
+   * For a log file: read into this many buffers in turn (see fileRandomAccess),
+   * for a reader that consumes each read before it makes the next but N - 1.
+   */
+  readonly reuseBuffers?: number | undefined;
+}
+
+export async function openLogPath(path: string, options: OpenLogPathOptions = {}): Promise<OpenedLog> {
   let st;
   try {
     st = await stat(path);
@@ -52,26 +61,26 @@ export async function openLogPath(path: string): Promise<OpenedLog> {
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(`${code === 'ENOENT' ? 'no such file or directory' : `cannot open (${code})`}: ${path}`);
   }
-  if (st.isDirectory()) return openDirectory(path);
+  if (st.isDirectory()) return openDirectory(path, options);
   if (!st.isFile()) throw new InputError(`not a regular file or directory: ${path}`);
   if (await looksLikeSegment(path)) return openSegmentSource(path);
-  return openLogFile(path, undefined);
+  return openLogFile(path, undefined, options);
 }
 
-async function openDirectory(dir: string): Promise<OpenedLog> {
+async function openDirectory(dir: string, options: OpenLogPathOptions): Promise<OpenedLog> {
   const names = new Set(await readdir(dir));
   if (await looksLikeArchiveDir(dir, names)) return openArchiveSource(dir);
   if (names.has('ib_logfile0')) {
     const marker = BACKUP_MARKERS.find((m) => names.has(m));
-    return openLogFile(join(dir, 'ib_logfile0'), marker ? 'backup-dir' : undefined);
+    return openLogFile(join(dir, 'ib_logfile0'), marker ? 'backup-dir' : undefined, options);
   }
   throw new InputError(
     `${dir} is neither a data directory, a mariadb-backup directory nor an ibarchive archive (no ib_logfile0, no segments)`,
   );
 }
 
-async function openLogFile(path: string, kindHint: LogPathKind | undefined): Promise<OpenedLog> {
-  const ra = await fileRandomAccess(path);
+async function openLogFile(path: string, kindHint: LogPathKind | undefined, options: OpenLogPathOptions = {}): Promise<OpenedLog> {
+  const ra = await fileRandomAccess(path, path, { reuseBuffers: options.reuseBuffers });
   try {
     const log = await openCircularLog(ra);
     const backupMade = log.header.creator.startsWith('Backup ');

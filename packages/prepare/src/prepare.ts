@@ -35,7 +35,11 @@ export interface PrepareProgress {
 
 export interface PrepareOptions {
   readonly targetDir: string;
-  /** Log sources in order of preference (the CLI opens them); stitched by LSN. */
+  /**
+   * Log sources in order of preference (the CLI opens them); stitched by LSN.
+   * A source may reuse the array of a read for its SOURCE_READ_BUFFERS-th
+   * read after it: prepare holds at most that many reads minus one at a time.
+   */
   readonly sources: readonly LogSource[];
   /** Apply exactly the mtrs that end at or before this LSN (default: all available). */
   readonly toLsn?: Lsn | undefined;
@@ -74,6 +78,13 @@ export interface PrepareResult {
 }
 
 const DEFAULT_MEMORY = 1 << 30;
+
+/**
+ * Reads of one source prepare may hold at once, plus one: the chunk being
+ * decoded and the one read ahead (prefetch.ts); a batch is consumed (copied
+ * into a window) before the next read is made.
+ */
+export const SOURCE_READ_BUFFERS = 4;
 /** Memory set aside for log reads (prefetched chunks, the batch being decoded). */
 const LOG_MEMORY = 96 << 20;
 /** Fewest pages a pass holds, whatever --use-memory says. */

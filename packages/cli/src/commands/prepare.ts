@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { openArchive, openLogPath, type OpenedLog } from '@ibarchive/log-archiver';
 import { formatLsn, parseLsn, UsageError, type LogSource } from '@ibarchive/parser';
-import { inspectBase, prepare, type PrepareProgress, type PrepareResult } from '@ibarchive/prepare';
+import { inspectBase, prepare, SOURCE_READ_BUFFERS, type PrepareProgress, type PrepareResult } from '@ibarchive/prepare';
 import { addCommand } from '../program.js';
 import type { Output } from '../output.js';
 import { prepareTimeTarget } from '../verify/to-time.js';
@@ -155,7 +155,7 @@ addCommand((program, io) => {
       const base = await inspectBase(flags.targetDir);
       const opened: OpenedLog[] = [];
       try {
-        for (const name of base.ownLogs) opened.push(await openLogPath(join(flags.targetDir, name)));
+        for (const name of base.ownLogs) opened.push(await openLogPath(join(flags.targetDir, name), { reuseBuffers: SOURCE_READ_BUFFERS }));
         if (flags.archivedLogsDir !== undefined) opened.push(await openLogPath(flags.archivedLogsDir));
         const sources: LogSource[] = opened.map((o) => o.source);
         const json = Boolean(flags.json);
