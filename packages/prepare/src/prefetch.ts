@@ -1,4 +1,4 @@
-import type { LogSource, Lsn } from '@ibarchive/parser';
+import type { CircularLog, LogSource, Lsn } from '@ibarchive/parser';
 
 /** Largest mtr (MTR_SIZE_MAX): a read restarts at most this far before the end of the previous one. */
 const OVERLAP = 1 << 20;
@@ -14,7 +14,15 @@ const OVERLAP = 1 << 20;
 export function prefetching(src: LogSource, chunk = 32 << 20): LogSource {
   let cache: { lsn: Lsn; bytes: Uint8Array; complete: boolean } | undefined;
   let next: { lsn: Lsn; bytes: Promise<Uint8Array> } | undefined;
-  const fetch = (lsn: Lsn) => ({ lsn, bytes: src.read(lsn, chunk) });
+  // A ring (an ib_logfile0) is read in chunks that stop at its end: a read across it costs a copy
+  // of both parts, and beyond the end of a backup's log it only finds the log's old start.
+  const ring = (src as Partial<CircularLog>).capacity;
+  const chunkAt = (lsn: Lsn): number => {
+    if (ring === undefined) return chunk;
+    const room = ring - Number((lsn - src.firstLsn) % BigInt(ring));
+    return room >= OVERLAP * 2 ? Math.min(chunk, room) : chunk;
+  };
+  const fetch = (lsn: Lsn) => ({ lsn, bytes: src.read(lsn, chunkAt(lsn)) });
   const serves = (c: NonNullable<typeof cache>, lsn: Lsn, length: number) => {
     const end = c.lsn + BigInt(c.bytes.length);
     return lsn >= c.lsn && lsn + BigInt(length) <= end;
@@ -34,7 +42,7 @@ export function prefetching(src: LogSource, chunk = 32 << 20): LogSource {
           next = undefined;
         }
         if (!cache || !serves(cache, lsn, length)) {
-          const bytes = await src.read(lsn, chunk);
+          const bytes = await src.read(lsn, chunkAt(lsn));
           cache = { lsn, bytes, complete: bytes.length === chunk };
           next = undefined;
         }
