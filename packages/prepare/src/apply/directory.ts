@@ -28,7 +28,10 @@ export type Fail = (check: string) => never;
  */
 export function findOwnerSlot(p: Uint8Array, ps: number, owner: number): number {
   const first = slotAddr(ps, 0);
-  for (let s = slotAddr(ps, nDirSlots(p) - 1); s < first; s += 2) if (u16(p, s) === owner) return s;
+  // Low byte first: one load per slot that does not match (index pages have up to ~200 slots).
+  const hi = owner >>> 8;
+  const lo = owner & 0xff;
+  for (let s = slotAddr(ps, nDirSlots(p) - 1); s < first; s += 2) if (p[s + 1] === lo && p[s] === hi) return s;
   return -1;
 }
 
