@@ -19,7 +19,7 @@ const P = await import(join(root, 'packages/parser/dist/src/index.js'));
 const A = await import(join(root, 'packages/log-archiver/dist/src/index.js'));
 
 const { file, firstLsn } = await benchLog(root);
-console.log(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (2 cores)`);
+console.log(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}; lz4 block encoder: ${A.LZ4_ENCODER}`);
 const work = mkdtempSync(join(tmpdir(), 'ibarchive-bench-'));
 try {
   const log = join(work, 'ib_logfile0');
@@ -57,7 +57,7 @@ try {
   const segmentSeconds = 1;
   const dir = mkdtempSync(join(tmpdir(), 'ibarchive-bench-lag-'));
   try {
-    const r = await measureLag(root, { pollMs, segmentSeconds, compress: 'lz4', volumeMB: 64, archiveDir: join(dir, 'archive') });
+    const r = await measureLag(root, { pollMs, segmentSeconds, compress: 'lz4', volumeMB: 192, archiveDir: join(dir, 'archive') });
     const mb = (b) => (b / 1e6).toFixed(1);
     const polls = (s) => (s / (pollMs / 1000)).toFixed(2);
     console.log(

@@ -12,6 +12,7 @@ export {
   parseRangeFileName,
 } from './segment-format.js';
 export { type ReadSegment, readSegmentFile } from './segment-io.js';
+export { type Lz4Encoder, LZ4_ENCODER } from './lz4-frame.js';
 export { type ArchiveIdentity, type GapRecord, IDENTITY_FILE, STATUS_FILE, readIdentity } from './archive-layout.js';
 export { type Archive, type ArchiveGap, type DamagedSegment, type OpenArchiveOptions, type SegmentInfo, openArchive } from './archive-reader.js';
 export { type ArchiveEvent } from './events.js';

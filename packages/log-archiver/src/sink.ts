@@ -20,7 +20,8 @@ export class SegmentSink {
   written = 0;
   /** End of the last segment known durable. */
   durableLsn: Lsn | undefined;
-  private readonly inFlight: { from: Lsn; done: Promise<void> }[] = [];
+  /** Submitted segments not yet settled by submit/drain, oldest first; `durable` once written. */
+  private readonly inFlight: { from: Lsn; durable: boolean; done: Promise<void> }[] = [];
   private readonly depth: number;
   private submitted = 0;
   private failure: unknown;
@@ -39,7 +40,7 @@ export class SegmentSink {
 
   /** Start LSN of the oldest segment being written, if any: log before it is durable (segments or gap files). */
   get inFlightFrom(): Lsn | undefined {
-    return this.inFlight[0]?.from;
+    return this.inFlight.find((f) => !f.durable)?.from;
   }
 
   /**
@@ -66,13 +67,16 @@ export class SegmentSink {
       ? this.writer.write(this.dir, id, start, payload, opts, this.submitted > 0).then((r) => (pending.giveBack(r.payload), r.segment))
       : writeSegment(this.dir, id, start, payload, opts).then((seg) => (pending.giveBack(payload), seg));
     this.submitted++;
+    const entry = { from: start, durable: false, done: Promise.resolve() };
     const done = written.then((seg) => {
+      entry.durable = true;
       this.lastHash = seg.hash;
       this.written++;
       this.durableLsn = end;
       this.emit({ type: 'segment', file: seg.name, startLsn: start, endLsn: end, logBytes: Number(end - start), storedBytes: seg.header.storedLength });
     });
-    this.inFlight.push({ from: start, done: done.catch((e: unknown) => void (this.failure ??= e)) });
+    entry.done = done.catch((e: unknown) => void (this.failure ??= e));
+    this.inFlight.push(entry);
   }
 
   private async settleOldest(): Promise<void> {

@@ -2,10 +2,13 @@ import test from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ArchiveEvent } from '../src/events.js';
+import { PendingSegment } from '../src/pending.js';
 import { HEADER_ROOM } from '../src/segment-format.js';
+import { SegmentSink } from '../src/sink.js';
 import { readSegmentFile } from '../src/segment-io.js';
 import { SegmentWriterThread } from '../src/segment-writer.js';
-import { tempDir } from './helpers.js';
+import { tempDir, waitFor } from './helpers.js';
 
 const ID = { archiveId: 'cd'.repeat(16), originFirstLsn: 1000n, creator: 'MariaDB 10.11.19', logFormat: 0x50687973 };
 
@@ -61,4 +64,23 @@ test('writer thread: once a job fails, every later job fails and publishes nothi
   await t.throwsAsync(later);
   t.deepEqual(await readdir(dir), [], 'nothing published, no temp file left');
   await t.throwsAsync(w.write(dir, ID, 1000n, payload(1 << 20), opts), undefined, 'the thread stays failed');
+});
+
+test('sink: a segment stops counting as in flight as soon as it is durable (lag is measured from there)', async (t) => {
+  const dir = await tempDir(t);
+  const w = new SegmentWriterThread();
+  t.teardown(() => w.close());
+  const events: ArchiveEvent[] = [];
+  const identity = { ...ID, createdAt: 'x', startLsn: 1000n };
+  const sink = new SegmentSink(dir, identity, 'none', undefined, (e) => events.push(e), w);
+  const pending = new PendingSegment(1000n, 1 << 20);
+  const mtr = new Uint8Array(16);
+  mtr[0] = 0xfa;
+  pending.appendBatch({ kind: 'batch', bytes: mtr, lsn: 1000n, count: 1, starts: Uint32Array.of(0), recordsEnds: Uint32Array.of(11), ends: Uint32Array.of(16) }, 0);
+  await sink.submit(pending);
+  t.is(sink.inFlightFrom, 1000n);
+  await waitFor(() => events.some((e) => e.type === 'segment'), 10_000, 'the segment event');
+  t.is(sink.inFlightFrom, undefined, 'durable without another submit or drain');
+  t.is(sink.durableLsn, 1016n);
+  await sink.drain();
 });
