@@ -40,12 +40,12 @@ function decodeBatch(r, b, extended) {
   return records;
 }
 
-async function decode(extended, options = {}) {
-  const r = new RecordReader({ source: log });
+async function decode(extended, options = {}, source = log) {
+  const r = new RecordReader({ source });
   let mtrs = 0;
   let records = 0;
   let end;
-  for await (const b of readMtrBatches(log, from, options)) {
+  for await (const b of readMtrBatches(source, from, options)) {
     if (b.kind === 'end') {
       end = b;
       break;
@@ -95,7 +95,12 @@ const WORKER = { worker: true, reuseWindows: true };
 const dw = await best(() => decode(false, WORKER));
 const xw = await best(() => decode(true, WORKER));
 const df = await best(() => decode(false, { worker: true }));
-for (const m of [dw, xw, df]) {
+// The same log in a SharedArrayBuffer: windows are shared with the worker instead of copied to it.
+const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
+shared.set(bytes);
+const sharedLog = await openCircularLog(memoryFile('ib_logfile0', shared));
+const ds = await best(() => decode(false, WORKER, sharedLog));
+for (const m of [dw, xw, df, ds]) {
   if (m.res.records !== x.res.records || m.res.end.endLsn !== f.res.end.endLsn || m.res.end.reason !== f.res.end.reason) {
     throw new Error(`the worker reader disagrees: ${m.res.records} records, end ${m.res.end.endLsn} ${m.res.end.reason}`);
   }
@@ -114,4 +119,5 @@ console.log(line('... + EXTENDED payload fields (validateExtended)', x));
 console.log(line('framing + CRC in a worker, records here (worker)', dw));
 console.log(line('... + EXTENDED payload fields', xw));
 console.log(line('worker, fresh memory per window (no reuseWindows)', df));
+console.log(line('worker, log in a SharedArrayBuffer (no copy)', ds));
 console.log('(CPU figures count both threads for the worker rows)');

@@ -263,3 +263,28 @@ test('ownedReads: whole arrays from the source are transferred, not copied; view
   assertSameOutcome(t, views, want, 'copied');
   t.is(bytes.byteLength, linearLog(sampleMtrs(300, 2)).byteLength, 'the source array itself was not detached');
 });
+
+test('a source backed by a SharedArrayBuffer is shared with the worker, neither copied nor detached', async (t) => {
+  const plain = linearLog(sampleMtrs(300, 12));
+  const shared = new Uint8Array(new SharedArrayBuffer(plain.length));
+  shared.set(plain);
+  const want = await readAll(linearSource('seg', 0n, plain), 0n, { batchBytes: 4096 });
+  for (const v of WORKER_VARIANTS) {
+    const got = await readAll(linearSource('seg', 0n, shared), 0n, { batchBytes: 4096, ...v });
+    assertSameOutcome(t, got, want, JSON.stringify(v));
+  }
+  let windows = 0;
+  for await (const b of readMtrBatches(linearSource('seg', 0n, shared), 0n, { batchBytes: 4096, worker: true, reuseWindows: true })) {
+    if (b.kind === 'batch' && b.count > 1) {
+      windows++;
+      t.true(b.bytes.buffer instanceof SharedArrayBuffer && b.bytes.byteOffset === Number(b.lsn), 'a view of the source memory');
+      const at = b.bytes.byteOffset + b.starts[0]!;
+      const old = shared[at]!;
+      shared[at] = old ^ 0xff; // the same memory: seen through the batch
+      t.is(b.bytes[b.starts[0]!], old ^ 0xff);
+      shared[at] = old;
+    }
+  }
+  t.true(windows > 3);
+  t.is(shared.length, plain.length);
+});

@@ -13,9 +13,9 @@ const framer = new WindowFramer((workerData as { toLsn: Lsn | undefined }).toLsn
 
 port.on('message', (w: FrameWindow) => {
   const out = framer.push(w);
-  const transfer = new Set<ArrayBuffer>([out.window.buffer as ArrayBuffer]);
-  for (const b of out.batches) {
-    for (const a of [b.bytes, b.starts, b.recordsEnds, b.ends]) transfer.add(a.buffer as ArrayBuffer);
-  }
+  const arrays = [out.window, ...out.batches.flatMap((b) => [b.bytes, b.starts, b.recordsEnds, b.ends])];
+  const transfer = new Set<ArrayBuffer>();
+  // A SharedArrayBuffer (a source's shared memory) is shared, not transferred.
+  for (const a of arrays) if (a.buffer instanceof ArrayBuffer) transfer.add(a.buffer);
   port.postMessage(out, [...transfer]);
 });

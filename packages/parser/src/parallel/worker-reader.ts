@@ -60,7 +60,7 @@ export async function* readMtrBatchesInWorker(
       return;
     }
     let own: Uint8Array;
-    if (options.ownedReads === true && spansBuffer(bytes)) {
+    if (bytes.buffer instanceof SharedArrayBuffer || (options.ownedReads === true && spansBuffer(bytes))) {
       own = bytes;
     } else {
       own = new Uint8Array(windows.pop() ?? new ArrayBuffer(batchBytes), 0, bytes.length);
@@ -76,7 +76,7 @@ export async function* readMtrBatchesInWorker(
       final: length < batchBytes,
       index,
     };
-    const transfer = [own.buffer as ArrayBuffer];
+    const transfer = own.buffer instanceof ArrayBuffer ? [own.buffer] : [];
     if (index) transfer.push(index.starts.buffer as ArrayBuffer, index.recordsEnds.buffer as ArrayBuffer, index.ends.buffer as ArrayBuffer);
     inbox.post(w, transfer);
     inFlight++;
@@ -96,7 +96,8 @@ export async function* readMtrBatchesInWorker(
       }
       if (reuse) {
         // The caller has resumed: the batches of this window are done with.
-        if (framed.window.buffer.byteLength === batchBytes) windows.push(framed.window.buffer as ArrayBuffer);
+        const buf = framed.window.buffer;
+        if (buf instanceof ArrayBuffer && buf.byteLength === batchBytes) windows.push(buf);
         const last = framed.batches[framed.batches.length - 1];
         if (last !== undefined && last.bytes.buffer === framed.window.buffer) indexes.push(last);
       }
