@@ -128,6 +128,7 @@ export class PageCache {
       chunks: this.chunks.map((c) => c.buffer as SharedArrayBuffer),
       pageNo: this.pageNo.slice(0, this.count),
       lastEnd: this.lastEnd.slice(0, this.count),
+      state: this.state.slice(0, this.count),
       bySpace: [...this.bySpace],
       deferred: this.deferred,
     };
@@ -185,6 +186,7 @@ export interface CacheSnapshotData {
   readonly chunks: SharedArrayBuffer[];
   readonly pageNo: Uint32Array;
   readonly lastEnd: Float64Array;
+  readonly state: Uint8Array;
   readonly bySpace: Array<[number, number[]]>;
   readonly deferred: number;
 }
@@ -194,6 +196,8 @@ export interface PassPages {
   readonly count: number;
   readonly pageNo: Uint32Array;
   readonly lastEnd: Float64Array;
+  /** SLOT_* per slot: pages not SLOT_LOADED were rebuilt from INIT_PAGE / FREE_PAGE. */
+  readonly state: Uint8Array;
   page(slot: number): Uint8Array;
   spaceIds(): number[];
   slotsInOrder(spaceId: number): number[];
@@ -204,6 +208,7 @@ export class CacheSnapshot implements PassPages {
   readonly count: number;
   readonly pageNo: Uint32Array;
   readonly lastEnd: Float64Array;
+  readonly state: Uint8Array;
   readonly deferred: number;
   private readonly bySpace: Map<number, number[]>;
   private readonly chunks: Uint8Array[];
@@ -213,6 +218,7 @@ export class CacheSnapshot implements PassPages {
     this.count = d.pageNo.length;
     this.pageNo = d.pageNo;
     this.lastEnd = d.lastEnd;
+    this.state = d.state;
     this.deferred = d.deferred;
     this.bySpace = new Map(d.bySpace);
     this.chunks = d.chunks.map((b) => new Uint8Array(b));

@@ -33,6 +33,8 @@ export class PageStore {
   private stagedSpaces = new Set<number>();
   /** Page buffers of completed flush groups, reused by `stage` (fresh memory costs page faults). */
   private readonly spare: Uint8Array[] = [];
+  /** Staged images a re-run rebuilds from the log alone (see stage): not journaled. */
+  private readonly unjournaled = new Set<Uint8Array>();
   /** Staged images that are copies owned here (returned to `spare` once written). */
   private readonly copied = new Set<Uint8Array>();
   /** The flush group being written, if any. */
@@ -107,9 +109,12 @@ export class PageStore {
 
   /**
    * Queues a finished page image for the next flush. With `copy` false the
-   * caller keeps `page` unchanged until the flush is complete.
+   * caller keeps `page` unchanged until the flush is complete. `journal`
+   * false: the page needs no copy in the journal, since a re-run rebuilds it
+   * from the log whatever a torn write left (its records start with
+   * INIT_PAGE or FREE_PAGE).
    */
-  stage(spaceId: number, pageNo: number, page: Uint8Array, copy = true): void {
+  stage(spaceId: number, pageNo: number, page: Uint8Array, copy = true, journal = true): void {
     let image = page;
     if (copy) {
       image = this.spare.pop() ?? new Uint8Array(this.pageSize);
@@ -117,6 +122,7 @@ export class PageStore {
       this.copied.add(image);
     }
     this.staged.push({ path: this.spaces.get(spaceId)!.path, pageNo, page: image });
+    if (!journal) this.unjournaled.add(image);
     this.stagedIds.push(spaceId);
     this.stagedSpaces.add(spaceId);
   }
@@ -152,7 +158,8 @@ export class PageStore {
   }
 
   private async writeGroup(entries: JournalEntry[], ids: number[], spaces: Set<number>): Promise<void> {
-    await this.journal.write(entries, this.pageSize);
+    const journaled = entries.filter((e) => !this.unjournaled.has(e.page));
+    if (journaled.length > 0) await this.journal.write(journaled, this.pageSize);
     const writes: Promise<unknown>[] = [];
     const ps = this.pageSize;
     // Runs of consecutive pages of one file (staged in ascending order) go out in one pwritev.
@@ -176,8 +183,9 @@ export class PageStore {
       if (fh) await (await fh).sync();
     }
     this.pagesWritten += entries.length;
-    await this.journal.clear();
+    if (journaled.length > 0) await this.journal.clear();
     for (const e of entries) {
+      this.unjournaled.delete(e.page);
       if (this.copied.delete(e.page)) this.spare.push(e.page);
     }
   }

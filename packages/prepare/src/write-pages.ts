@@ -1,7 +1,7 @@
 import { IbarchiveError } from '@ibarchive/parser';
 import { finalizePage } from './apply/index.js';
 import { isAllZero, readFspHeader } from './fsp.js';
-import type { PassPages } from './page-cache.js';
+import { SLOT_FREED, SLOT_INIT, type PassPages } from './page-cache.js';
 import type { PageStore } from './page-store.js';
 import type { FileOp, SpaceKnowledge } from './plan.js';
 
@@ -73,7 +73,9 @@ export async function writePass(cache: PassPages, pages: PageStore, opts: WriteP
       if (flags === undefined) throw new IbarchiveError('corrupt', `tablespace ${id} (${pages.pathOf(id)}) has no page 0 flags on disk or in the log`);
       opts.flags.set(id, flags);
       finalizePage(page, BigInt(lastEnd), flags, id, pageNo);
-      pages.stage(id, pageNo, page, false);
+      // A page whose records start with INIT_PAGE / FREE_PAGE in this pass is rebuilt by a re-run
+      // whatever is on disk: it needs no journal copy (most pages of a long log, here).
+      pages.stage(id, pageNo, page, false, (cache.state[slot]! & (SLOT_INIT | SLOT_FREED)) === 0);
       pagesWritten++;
       if (pages.stagedBytes >= opts.flushBytes) {
         await pages.startFlush();
