@@ -3,6 +3,7 @@
 // payloads validated), from an in-memory copy of the log (no disk I/O in the timings); the same
 // with framing + CRC in a worker thread (readMtrBatches { worker: true }) while this thread decodes.
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchLog } from './parse-log.js';
@@ -56,26 +57,41 @@ async function decode(extended, options = {}, source = log) {
   return { mtrs, records, end };
 }
 
-/** Best of `runs` by wall time, with the CPU time of that run (the machine may be shared). */
-async function best(fn, runs = 3) {
-  let wall = Infinity;
-  let cpu = Infinity;
-  let res;
-  for (let i = 0; i < runs; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    res = await fn();
-    const w = Number(process.hrtime.bigint() - t0) / 1e9;
-    const c = process.cpuUsage(c0);
-    wall = Math.min(wall, w);
-    cpu = Math.min(cpu, (c.user + c.system) / 1e6);
+/** CPU time of the whole machine (all cores, jiffies) and its idle part, for the load line. */
+function machineCpu() {
+  try {
+    const v = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
+    return { total: v.reduce((x, y) => x + y, 0), idle: v[3] + v[4] };
+  } catch {
+    return undefined;
   }
-  return { wall, cpu, res };
 }
 
-const f = await best(frame);
-const n = Number(f.res.end.endLsn - from);
-const c = await best(async () => crc32cRange(bytes, 12288, 12288 + n));
+/**
+ * Runs every case once per round, `rounds` times, interleaved so that a change of load on this
+ * shared machine hits all rows alike; keeps the best wall time of each case and its CPU time.
+ */
+async function bestOf(cases, rounds = 3) {
+  const out = cases.map(() => ({ wall: Infinity, cpu: Infinity, res: undefined }));
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < cases.length; i++) {
+      const c0 = process.cpuUsage();
+      const t0 = process.hrtime.bigint();
+      const res = await cases[i]();
+      const w = Number(process.hrtime.bigint() - t0) / 1e9;
+      const c = process.cpuUsage(c0);
+      out[i].res = res;
+      if (w < out[i].wall) {
+        out[i].wall = w;
+        out[i].cpu = (c.user + c.system) / 1e6;
+      }
+    }
+  }
+  return out;
+}
+
+const endOf = await frame();
+const n = Number(endOf.end.endLsn - from);
 // The decoder cannot checksum the log in one call: each mtr has its own CRC-32C over its records.
 // This is that work alone (same ranges, same function), without framing or decoding.
 const windows = [];
@@ -83,23 +99,31 @@ for await (const b of readMtrBatches(log, from)) {
   if (b.kind === 'end') break;
   windows.push({ bytes: b.bytes, starts: b.starts.slice(0, b.count), ends: b.recordsEnds.slice(0, b.count) });
 }
-const p = await best(async () => {
-  let x = 0;
-  for (const w of windows) for (let i = 0; i < w.starts.length; i++) x ^= crc32cRange(w.bytes, w.starts[i], w.ends[i]);
-  return x;
-});
-const d = await best(() => decode(false));
-const x = await best(() => decode(true));
 // Each batch is finished before the next is asked for, so window buffers can be reused.
 const WORKER = { worker: true, reuseWindows: true };
-const dw = await best(() => decode(false, WORKER));
-const xw = await best(() => decode(true, WORKER));
-const df = await best(() => decode(false, { worker: true }));
 // The same log in a SharedArrayBuffer: windows are shared with the worker instead of copied to it.
 const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
 shared.set(bytes);
 const sharedLog = await openCircularLog(memoryFile('ib_logfile0', shared));
-const ds = await best(() => decode(false, WORKER, sharedLog));
+const m0 = machineCpu();
+const c0 = process.cpuUsage();
+const [c, p, f, d, x, dw, xw, df, ds] = await bestOf([
+  async () => crc32cRange(bytes, 12288, 12288 + n),
+  async () => {
+    let h = 0;
+    for (const w of windows) for (let i = 0; i < w.starts.length; i++) h ^= crc32cRange(w.bytes, w.starts[i], w.ends[i]);
+    return h;
+  },
+  frame,
+  () => decode(false),
+  () => decode(true),
+  () => decode(false, WORKER),
+  () => decode(true, WORKER),
+  () => decode(false, { worker: true }),
+  () => decode(false, WORKER, sharedLog),
+]);
+const m1 = machineCpu();
+const own = process.cpuUsage(c0);
 for (const m of [dw, xw, df, ds]) {
   if (m.res.records !== x.res.records || m.res.end.endLsn !== f.res.end.endLsn || m.res.end.reason !== f.res.end.reason) {
     throw new Error(`the worker reader disagrees: ${m.res.records} records, end ${m.res.end.endLsn} ${m.res.end.reason}`);
@@ -121,3 +145,10 @@ console.log(line('... + EXTENDED payload fields', xw));
 console.log(line('worker, fresh memory per window (no reuseWindows)', df));
 console.log(line('worker, log in a SharedArrayBuffer (no copy)', ds));
 console.log('(CPU figures count both threads for the worker rows)');
+if (m0 && m1) {
+  // jiffies are 1/100 s; the machine's busy time minus this process's = what others used meanwhile
+  const busy = (m1.total - m0.total - (m1.idle - m0.idle)) / 100;
+  const wall = (m1.total - m0.total) / 100 / cpus().length;
+  const others = busy - (own.user + own.system) / 1e6;
+  console.log(`other processes used ${((others / wall) * 100).toFixed(0)}% of one core on average during the timed runs (${cpus().length} cores)`);
+}
