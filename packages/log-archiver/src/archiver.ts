@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import {
   ChecksumMismatchError,
   CorruptLogError,
@@ -16,6 +17,7 @@ import type { Compression } from './segment-format.js';
 import { findLogEnd, logFileReplaced, openServerLog, rereadCheckpoints, type ServerLog } from './server-log.js';
 import { SegmentSink } from './sink.js';
 import { SegmentWriterThread } from './segment-writer.js';
+import { SuccessorWatch } from './successor.js';
 import type { ArchiveEvent } from './events.js';
 import { ArchiverStatusWriter } from './status.js';
 
@@ -229,15 +231,18 @@ async function archive(opts: ArchiverOptions, writer: SegmentWriterThread): Prom
 
   await attach(srv, state?.lastMtrCrc);
   pending.reset(pos);
+  const successor = new SuccessorWatch(opts.logPath);
   try {
     for (;;) {
       if (opts.signal?.aborted) break;
+      await successor.poll(srv.ra);
       if (await logFileReplaced(srv)) {
         // Drain the old file (the server wrote everything before the switch there too), then switch.
         for (let r = await step(); r.more; r = await step()) if (pending.length >= segmentSize) await sink.submit(pending);
-        let next: ServerLog;
+        let next: ServerLog | undefined;
         try {
-          next = await openServerLog(opts.logPath);
+          next = await successor.takeIntermediate(await stat(opts.logPath).catch(() => undefined), pos);
+          next ??= await openServerLog(opts.logPath);
         } catch {
           if (opts.once) break;
           await sleep(poll, opts.signal);
@@ -262,7 +267,7 @@ async function archive(opts: ArchiverOptions, writer: SegmentWriterThread): Prom
       await sleep(poll, opts.signal);
     }
   } finally {
-    await sink.flush(pending).finally(() => srv.ra.close());
+    await sink.flush(pending).finally(() => Promise.all([srv.ra.close(), successor.close()]));
   }
   emit({ type: 'stop', archivedLsn: pos });
   await statusFile.settled();
