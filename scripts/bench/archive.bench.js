@@ -3,11 +3,12 @@
 // whole log is archived). Reports MB/s of log archived, CPU seconds per MB (both threads: the
 // archiver reads and validates on the main thread, a worker thread compresses, hashes and writes)
 // and the lz4 size ratio, once with the archive on the temp directory's disk (segments are
-// fsynced: bounded by the disk's write speed) and once on /dev/shm (memory: the CPU-bound rate).
+// fsynced: bounded by the disk's write speed, printed first for comparison) and once on /dev/shm
+// (memory: the CPU-bound rate).
 // Then the live lag while `ibarchive archive --json` follows a throwaway server running the
 // harness workload (archive-lag.js).
 import { loadavg } from 'node:os';
-import { copyFileSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
+import { copyFileSync, existsSync, fsyncSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,21 @@ function steady(segs) {
   return (Number(b.end - a.end) / 1e6 / ((b.t - a.t) / 1000)).toFixed(0);
 }
 
+/** MB/s of writing 4 files of 64 MiB into `dir`, each fsynced (what the archiver's writes cost the disk alone). */
+function fsyncedWriteRate(dir) {
+  const buf = new Uint8Array(64 << 20).fill(0x5a);
+  const t0 = performance.now();
+  for (let i = 0; i < 4; i++) {
+    const fd = openSync(join(dir, `fsync-probe-${i}`), 'w', 0o600);
+    writeSync(fd, buf);
+    fsyncSync(fd);
+    closeSync(fd);
+  }
+  const secs = (performance.now() - t0) / 1000;
+  for (let i = 0; i < 4; i++) rmSync(join(dir, `fsync-probe-${i}`));
+  return (4 * buf.length) / 1e6 / secs;
+}
+
 const { file, firstLsn } = await benchLog(root);
 console.log(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}; lz4 block encoder: ${A.LZ4_ENCODER}`);
 const work = mkdtempSync(join(tmpdir(), 'ibarchive-bench-'));
@@ -38,6 +54,9 @@ try {
   closeSync(fd);
   const places = [['disk', work]];
   if (existsSync('/dev/shm')) places.push(['memory', mkdtempSync('/dev/shm/ibarchive-bench-')]);
+  for (const [place, base] of places) {
+    console.log(`fsynced writes of 64 MiB files, no archiver (${place}): ${fsyncedWriteRate(base).toFixed(0)} MB/s`);
+  }
   for (const [place, base] of places)
   for (const compression of ['none', 'lz4']) {
     const dir = join(base, `archive-${compression}`);
