@@ -18,6 +18,7 @@ let work = '';
 let archive = '';
 let backup = '';
 let srv: Server | undefined;
+let follower: ReturnType<typeof follow> | undefined;
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
 
 test.before(async () => {
@@ -25,7 +26,7 @@ test.before(async () => {
   archive = join(work, 'archive');
   backup = join(work, 'backup');
   srv = await startServer({ mariadbdOptions: ['--innodb-log-file-size=4M'] });
-  const f = follow(srv, archive, { segmentSize: 64 << 10, compression: 'none' });
+  const f = (follower = follow(srv, archive, { segmentSize: 64 << 10, compression: 'none' }));
   await srv.exec('CREATE DATABASE v; CREATE TABLE v.t (id INT PRIMARY KEY, pad VARCHAR(400)) ENGINE=InnoDB');
   await srv.backup(backup);
   for (let i = 0; i < 8; i++) {
@@ -38,6 +39,8 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
+  // A failed set-up must not leave the archiver polling (the test process would never exit).
+  await follower?.stop().catch(() => undefined);
   await srv?.stop();
   if (work && process.env['IBARCHIVE_KEEP_TMP'] !== '1') await rm(work, { recursive: true, force: true });
 });
