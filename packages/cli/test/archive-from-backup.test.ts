@@ -43,11 +43,13 @@ test('archive --from-backup on a real mariadb-backup directory: the archive cove
   t.true(checkpoint <= BigInt(cps['to_lsn']!), `log checkpoint ${checkpoint}, to_lsn ${cps['to_lsn']}`);
   t.true(last - checkpoint > 100_000n, `backup log holds ${last - checkpoint} bytes after its checkpoint`);
 
-  const ing = await cli(['archive', '--from-backup', backup, '--archive-dir', archive, '--json']);
+  const ing = await cli(['archive', '--from-backup', backup, '--archive-dir', archive, '--json', '--segment-size', '32K']);
   t.is(ing.code, 0, ing.err);
   t.regex(ing.err, new RegExp(`ingested backup .*: ${formatLsn(checkpoint)}\\.\\.${formatLsn(last)}\\n`));
   const segments = ing.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; startLsn: string }).filter((e) => e.type === 'segment');
   t.is(segments[0]?.startLsn, formatLsn(checkpoint));
+  // --segment-size applies to an ingested backup too (segments roll after 32 KiB of log, cut at an mtr end).
+  t.true(segments.length >= Number((last - checkpoint) / 65536n), `${segments.length} segments for ${last - checkpoint} bytes`);
 
   const a = await openArchive(archive);
   t.is(a.startLsn, checkpoint);

@@ -98,7 +98,13 @@ addCommand((program, io) => {
       const onEvent = (e: ArchiveEvent) => printEvent(io, e, json);
       let gaps = 0;
       if (fromBackup) {
-        const r = await ingestBackup({ backupDir: fromBackup, archiveDir, compression: o['compress'] as 'lz4' | 'none', onEvent });
+        const r = await ingestBackup({
+          backupDir: fromBackup,
+          archiveDir,
+          compression: o['compress'] as 'lz4' | 'none',
+          segmentSize: parseSize(String(o['segmentSize']), '--segment-size'),
+          onEvent,
+        });
         io.err(`ingested backup ${fromBackup}: ${r.ranges.map((x) => `${formatLsn(x.from)}..${formatLsn(x.to)}`).join(', ') || 'nothing new'}`);
       }
       if (logFile) {
