@@ -73,7 +73,7 @@ export async function runDump(
     let mtrs = 0;
     let mtrBytes = 0;
     let summary: DumpSummary | undefined;
-    for await (const b of readMtrBatches(source, fromLsn, { toLsn: options.toLsn, worker: true, reuseWindows: true })) {
+    for await (const b of readMtrBatches(source, fromLsn, { toLsn: options.toLsn, worker: true, reuseWindows: true, batchBytes: 1 << 20 })) {
       if (b.kind === 'end') {
         summary = {
           kind: opened.kind,
