@@ -137,14 +137,17 @@ export interface ReadMtrOptions {
   batchBytes?: number | undefined;
   /**
    * Frame and checksum in a worker thread while the caller works on the
-   * previous batch (parallel/worker-reader.ts). Same results; up to 3 windows
-   * of `batchBytes` are read ahead of the batch the caller holds.
+   * previous batch (parallel/worker-reader.ts). Same mtrs, end and errors;
+   * batches are cut differently (an mtr straddling two windows is a batch of
+   * its own). Up to 2 windows of `batchBytes` are read ahead of the batch the
+   * caller holds.
    */
   worker?: boolean | undefined;
   /**
    * With `worker`: the arrays `source.read()` returns are kept by nobody else,
    * so one that spans its whole ArrayBuffer is transferred to the worker
-   * (detached) instead of copied. Default false: each window is copied once.
+   * (detached) instead of copied. Default false: each window is copied once
+   * (arrays backed by a SharedArrayBuffer are shared, never copied).
    */
   ownedReads?: boolean | undefined;
   /**
@@ -226,7 +229,7 @@ export function windowIndex(lsn: Lsn | undefined, windowLsn: Lsn, length: number
  * that is followed by a valid mtr is corruption in the middle of the log, not
  * its end: after one re-read (a read of a live file can be torn) it throws
  * ChecksumMismatchError / CorruptLogError naming the LSN and file offset.
- * Nothing is allocated per mtr or per record.
+ * Nothing is allocated per mtr or per record. See ReadMtrOptions.worker.
  */
 export async function* readMtrBatches(
   source: LogSource,
