@@ -52,7 +52,6 @@ export class BatchFeed {
   }
 }
 
-/** A RecordStore whose rows and log arena are shared memory (for the apply thread). */
 /** The window being filled and the one being applied: a store (log arena in shared memory) and rows grouped by page. */
 export interface WindowSlot {
   readonly store: RecordStore;
@@ -86,6 +85,8 @@ export async function runPass(
   toLsn: Lsn | undefined,
   resolve: (spaceId: number) => string | null | undefined,
   onProgress: (lsn: Lsn | undefined) => void,
+  /** Where the log is expected to end, if known: the last windows shrink towards it. */
+  expectedEnd?: Lsn | undefined,
 ): Promise<PassResult> {
   pipe.startPass(pass, pass === 1 ? 'defer' : 'ignore');
   let cur = 0;
@@ -103,7 +104,9 @@ export async function runPass(
       pipe.window(cur, store.windowMessage({ rows: sorted, start }), [...store.spaces.keys()].map((id) => [id, resolve(id)]));
       cur ^= 1;
       await pipe.free(cur);
-      share = Math.min(1, share * 2);
+      // Near the expected end windows shrink, so that the apply thread's last window is short.
+      const left = expectedEnd !== undefined && plan.reachedLsn !== undefined ? Number(expectedEnd - plan.reachedLsn) : Infinity;
+      share = Math.max(1 / 16, Math.min(1, share * 2, left / (2 * slots[cur]!.store.arena!.length)));
       slots[cur]!.store.reset(share);
       plan.nextWindow(slots[cur]!.store);
     }

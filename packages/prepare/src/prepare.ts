@@ -164,7 +164,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
       opts.onProgress?.({ phase: 'scan', fraction: progressOf(lsn, start, span) * SCAN_SHARE, lsn: lsn ?? start });
     let pass1: PassResult | undefined;
     if (pipe) {
-      pass1 = await runPass(pipe, 1, slots, first, feed, opts.toLsn, (id) => resolveInScan(scan, knowledge, id), scanProgress);
+      pass1 = await runPass(pipe, 1, slots, first, feed, opts.toLsn, (id) => resolveInScan(scan, knowledge, id), scanProgress, opts.toLsn ?? base.baseEndLsn);
     } else {
       while ((await feed.feed(first, opts.toLsn)) !== 'end') scanProgress(first.reachedLsn);
     }
@@ -259,7 +259,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
         const pass = batches;
         const r = await runPass(pipe, pass, slots, plan, passFeed, reached, resolve, (lsn) => {
           opts.onProgress?.({ phase: 'apply', fraction: ((pass - 1 + progressOf(lsn, start, span) * SCAN_SHARE) / estimate()) * 0.97, lsn: lsn ?? start });
-        });
+        }, reached);
         if (plan.reachedLsn !== reached) {
           throw new IbarchiveError('internal', `pass ${pass} read the log to LSN ${formatLsn(plan.reachedLsn ?? start)}, not ${formatLsn(reached)}`);
         }
