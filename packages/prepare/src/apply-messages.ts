@@ -1,6 +1,6 @@
 import type { ErrorClass, Lsn } from '@ibarchive/parser';
 import type { CacheSnapshotData } from './page-cache.js';
-import type { WindowMessage } from './record-store.js';
+import type { WindowMessage } from './window-records.js';
 
 /** Messages between a prepare and its apply thread (ApplyPipeline, apply-worker.ts). */
 

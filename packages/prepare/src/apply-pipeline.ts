@@ -3,7 +3,7 @@ import { IbarchiveError } from '@ibarchive/parser';
 import { ApplyError } from './apply/index.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './apply-messages.js';
 import { CacheSnapshot } from './page-cache.js';
-import type { WindowMessage } from './record-store.js';
+import type { WindowMessage } from './window-records.js';
 
 /** What the apply thread reports at the end of a pass. */
 export interface PassResult {

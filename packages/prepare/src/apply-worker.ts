@@ -4,7 +4,7 @@ import { ApplyError } from './apply/index.js';
 import { PageCache } from './page-cache.js';
 import { PageLoader } from './page-loader.js';
 import { PageTable } from './page-table.js';
-import { windowFromMessage } from './record-store.js';
+import { windowFromMessage } from './window-records.js';
 import { WindowApplier } from './window-apply.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './apply-messages.js';
 

@@ -1,5 +1,5 @@
 import { MEMMOVE, type PageRecord } from '@ibarchive/parser';
-import { R_CODE_OFFSET, R_DATA_END, R_DATA_START, R_INLINE, R_LENGTH, R_MTR, type WindowRecords } from './record-store.js';
+import { R_CODE_OFFSET, R_DATA_END, R_DATA_START, R_INLINE, R_LENGTH, R_MTR, type WindowRecords } from './window-records.js';
 
 /** A stored record presented as the parser's PageRecord, one reusable object. */
 export class RecordView implements PageRecord {

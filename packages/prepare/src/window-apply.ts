@@ -4,7 +4,7 @@ import { pageLsnNumber } from './fsp.js';
 import { PAGE_DEFERRED, PAGE_DONE, SLOT_BROKEN, SLOT_FREED, SLOT_INIT, SLOT_LOADED, type PageCache } from './page-cache.js';
 import type { PageLoader } from './page-loader.js';
 import { RecordView } from './record-view.js';
-import { PAGE_INIT, R_CODE_OFFSET, R_DATA_END, R_DATA_START, R_INLINE, R_LENGTH, R_MTR, R_START, RECORD_WORDS, sortByPage, type WindowRecords } from './record-store.js';
+import { PAGE_INIT, R_CODE_OFFSET, R_DATA_END, R_DATA_START, R_INLINE, R_LENGTH, R_MTR, R_START, RECORD_WORDS, sortByPage, type WindowRecords } from './window-records.js';
 
 export interface WindowApplyOptions {
   /** Space whose file is not known: `defer` its pages to a later pass (pass 1), or `ignore` them with a warning. */
