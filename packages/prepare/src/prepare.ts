@@ -241,14 +241,26 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
     let filesExtended = 0;
     let pagesWritten = 0;
     let pages = pass1.pages;
-    const estimate = () => batches + Math.ceil(pages.deferred / maxSlots);
+    // Pass 1 reports 0..SCAN_SHARE while it reads and applies, then its writes; further passes (their
+    // number known only once pass 1 is over) share what is left up to 0.97. Never backwards.
+    let shown = 0;
+    let from = SCAN_SHARE;
+    // Passes after the first: those done and those the pages still deferred need (an estimate).
+    let later = Math.ceil(pages.deferred / maxSlots);
+    const report = (phase: PrepareProgress['phase'], fraction: number, lsn: Lsn) => {
+      shown = Math.max(shown, Math.min(0.97, fraction));
+      opts.onProgress?.({ phase, fraction: shown, lsn });
+    };
+    const inPass = (pass: number, part: number) =>
+      pass === 1 ? SCAN_SHARE + (0.97 - SCAN_SHARE) * part * (pages.deferred > 0 ? 0.2 : 1) : from + (0.97 - from) * ((pass - 2 + part) / Math.max(1, later));
     const writing = (pass: number) => (done: number, total: number) =>
-      opts.onProgress?.({ phase: 'apply', fraction: ((pass - 1 + SCAN_SHARE + (1 - SCAN_SHARE) * (done / Math.max(1, total))) / estimate()) * 0.97, lsn: reached });
+      report('apply', inPass(pass, pass === 1 ? done / Math.max(1, total) : SCAN_SHARE + (1 - SCAN_SHARE) * (done / Math.max(1, total))), reached);
     try {
       await runFileOps(first.fileOps, store, warn);
       let w = await writePass(pages, store, { flushBytes, flags, knowledge, onWarning: warn, onProgress: writing(1) });
       pagesWritten += w.pagesWritten;
       filesExtended += w.filesExtended;
+      from = shown;
       // Pages that found no room in memory: further passes over the same log, each for the next pages.
       while (pages.deferred > 0) {
         const deferred = pages.deferred;
@@ -258,12 +270,13 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
         const resolve = (id: number) => (store.has(id) || store.bindByName(id, knowledge.names.get(id)) ? store.pathOf(id) : undefined);
         const pass = batches;
         const r = await runPass(pipe, pass, slots, plan, passFeed, reached, resolve, (lsn) => {
-          opts.onProgress?.({ phase: 'apply', fraction: ((pass - 1 + progressOf(lsn, start, span) * SCAN_SHARE) / estimate()) * 0.97, lsn: lsn ?? start });
+          report('apply', inPass(pass, progressOf(lsn, start, span) * SCAN_SHARE), lsn ?? start);
         }, reached);
         if (plan.reachedLsn !== reached) {
           throw new IbarchiveError('internal', `pass ${pass} read the log to LSN ${formatLsn(plan.reachedLsn ?? start)}, not ${formatLsn(reached)}`);
         }
         pages = r.pages;
+        later = pass - 1 + Math.ceil(pages.deferred / maxSlots);
         if (pages.count === 0 && pages.deferred >= deferred) throw new IbarchiveError('internal', `pass ${pass} applied no page of the ${deferred} left`);
         w = await writePass(pages, store, { flushBytes, flags, knowledge, onWarning: warn, onProgress: writing(pass) });
         pagesWritten += w.pagesWritten;

@@ -164,9 +164,13 @@ test.serial('a small --use-memory (many batches) gives the same files as one bat
   await copyDir(base, one);
   await copyDir(base, many);
   const a = await prepareDir(one, [archive], { toLsn: point.lsn });
-  const b = await prepareDir(many, [archive], { toLsn: point.lsn, useMemory: 2 << 20 });
+  const progress: number[] = [];
+  const b = await prepareDir(many, [archive], { toLsn: point.lsn, useMemory: 2 << 20, onProgress: (p) => progress.push(p.fraction) });
   t.is(a.batches, 1);
   t.true(b.batches > 3, `${b.batches} batches`);
+  // Progress over several passes (their number known only after the first) never goes backwards.
+  t.deepEqual(progress, [...progress].sort((x, y) => x - y));
+  t.is(progress[progress.length - 1], 1);
   t.is(b.reachedLsn, a.reachedLsn);
   // Pages whose last record is FREE_PAGE are never written back; what an earlier batch left in them
   // (garbage, unreachable) depends on the batching, in mariadb-backup as here. Every other page must match.
