@@ -218,11 +218,14 @@ export class PageStore {
    * backup that copied the final file of a table rebuilt during the backup),
    * this incarnation no longer exists: returns the holder and binds nothing.
    */
-  async create(spaceId: number, logName: string): Promise<number | undefined> {
+  async create(spaceId: number, logName: string, laterNames: readonly string[] = []): Promise<number | undefined> {
     if (this.spaces.has(spaceId)) return undefined;
     const path = normalizeLogName(logName);
     if (path === undefined) return undefined;
     if (this.bindByName(spaceId, logName)) return undefined;
+    // A re-run after a kill that came once the file was created and renamed, before its page 0 was
+    // written: the file is found (all-zero page 0) under a name the log renames the space to later.
+    if (!(await exists(join(this.dir, path)))) for (const n of laterNames) if (this.bindByName(spaceId, n)) return undefined;
     for (const [id, s] of this.spaces) if (s.path === path) return id;
     await mkdir(dirname(join(this.dir, path)), { recursive: true, mode: PRIVATE_DIR_MODE });
     const fh = await open(join(this.dir, path), 'a', PRIVATE_FILE_MODE);
@@ -233,11 +236,18 @@ export class PageStore {
     return undefined;
   }
 
-  /** FILE_RENAME: moves the space's file to its new name. */
-  async rename(spaceId: number, newLogName: string): Promise<void> {
+  /** FILE_RENAME: moves the space's file (and a table's `.frm`) to its new name. */
+  async rename(spaceId: number, oldLogName: string, newLogName: string): Promise<void> {
     const s = this.spaces.get(spaceId);
     const path = normalizeLogName(newLogName);
-    if (!s || path === undefined || s.path === path) return;
+    const from = normalizeLogName(oldLogName);
+    if (!s || path === undefined) return;
+    if (s.path !== from) {
+      // The file is already past this rename (a re-run, or a base copied after it); a killed run
+      // may have moved the file but not yet the `.frm` (moveFrmForRename is idempotent).
+      if (s.path === path && from !== undefined) await moveFrmForRename(this.dir, from, path);
+      return;
+    }
     await this.flush();
     let exists = true;
     try {
@@ -273,6 +283,13 @@ export class PageStore {
     for (const s of this.spaces.values()) await this.closeFile(s);
     await this.journal.close();
   }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Most buffers in one writev (IOV_MAX on Linux is 1024). */

@@ -7,17 +7,29 @@ import type { FileOp, SpaceKnowledge } from './plan.js';
 
 /** Runs the FILE_* operations of the log in log order (create, rename, delete, trim). */
 export async function runFileOps(ops: readonly FileOp[], pages: PageStore, onWarning?: (m: string) => void): Promise<void> {
-  for (const op of ops) {
+  for (const [i, op] of ops.entries()) {
     if (op.kind === 'create') {
-      const holder = await pages.create(op.spaceId, op.name);
+      const holder = await pages.create(op.spaceId, op.name, renamesAfter(ops, i));
       if (holder !== undefined) {
         pages.missing.add(op.spaceId);
         onWarning?.(`tablespace ${op.spaceId} (${op.name}) was replaced by tablespace ${holder} later; its redo is ignored`);
       }
-    } else if (op.kind === 'rename') await pages.rename(op.spaceId, op.newName);
+    } else if (op.kind === 'rename') await pages.rename(op.spaceId, op.name, op.newName);
     else if (op.kind === 'delete') await pages.delete(op.spaceId);
     else await pages.truncate(op.spaceId, op.size);
   }
+}
+
+/** The names the space created by ops[i] is renamed to later in the log, until it is deleted. */
+function renamesAfter(ops: readonly FileOp[], i: number): string[] {
+  const id = ops[i]!.spaceId;
+  const out: string[] = [];
+  for (const op of ops.slice(i + 1)) {
+    if (op.spaceId !== id) continue;
+    if (op.kind === 'delete' || op.kind === 'create') break;
+    if (op.kind === 'rename') out.push(op.newName);
+  }
+  return out;
 }
 
 export interface WritePassOptions {

@@ -9,6 +9,10 @@ import { decodeJournal, encodeJournal, Journal, JOURNAL_FILE, journalParts } fro
 import { describeTablespace } from '../src/tablespaces.js';
 import { inspectBase } from '../src/base.js';
 import { unsupportedFlags, pageSizeOfFlags } from '../src/fsp.js';
+import { PageStore } from '../src/page-store.js';
+import type { FileOp } from '../src/plan.js';
+import type { TablespaceScan } from '../src/tablespaces.js';
+import { runFileOps } from '../src/write-pages.js';
 
 test('xtrabackup_checkpoints is parsed and rewritten with one value changed', (t) => {
   const text = 'backup_type = full-backuped\nfrom_lsn = 0\nto_lsn = 21745924\nlast_lsn = 21746311\nrecover_binlog_info = 0\n';
@@ -106,4 +110,35 @@ test('inspectBase: BACKUP SERVER layout starts at innodb_log_recovery_start; pre
   await rm(join(dir, 'backup.cnf'));
   await writeFile(join(dir, 'xtrabackup_checkpoints'), 'backup_type = log-applied\nfrom_lsn = 0\nto_lsn = 1\nlast_lsn = 2\n');
   await t.throwsAsync(inspectBase(dir), { message: /was already prepared \(xtrabackup_checkpoints: backup_type = log-applied\)/ });
+});
+
+test('file operations replayed again after a kill: a created and renamed file is found under its later name, renames already done are skipped', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'ibarchive-fileops-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'db'));
+  const ops: FileOp[] = [
+    { kind: 'create', spaceId: 13, name: './db/a.ibd', lsn: 1n },
+    { kind: 'rename', spaceId: 13, name: './db/a.ibd', newName: './db/b.ibd', lsn: 2n },
+    { kind: 'rename', spaceId: 13, name: './db/b.ibd', newName: './db/c.ibd', lsn: 3n },
+  ];
+  const scan = (files: string[]): TablespaceScan => ({
+    pageSize: 16384,
+    files: files.map((path) => ({ path, source: path, spaceId: undefined, flags: undefined, fspSize: 0, fileBytes: 0, kind: 'table' as const })),
+    byId: new Map(),
+  });
+  // A fresh run: created, then renamed twice.
+  const fresh = new PageStore(dir, 16384, scan([]));
+  await runFileOps(ops, fresh);
+  await fresh.close();
+  t.deepEqual(await listFiles(dir), ['db/c.ibd']);
+
+  // A run killed after the create and the first rename (page 0 never written), the .frm not moved yet.
+  await rm(join(dir, 'db/c.ibd'));
+  await writeFile(join(dir, 'db/b.ibd'), '');
+  await writeFile(join(dir, 'db/a.frm'), 'definition');
+  const rerun = new PageStore(dir, 16384, scan(['db/b.ibd']));
+  await runFileOps(ops, rerun);
+  await rerun.close();
+  t.deepEqual((await listFiles(dir)).sort(), ['db/c.frm', 'db/c.ibd']);
+  t.is(await readFile(join(dir, 'db/c.frm'), 'utf8'), 'definition');
 });

@@ -28,11 +28,29 @@ export type Fail = (check: string) => never;
  */
 export function findOwnerSlot(p: Uint8Array, ps: number, owner: number): number {
   const first = slotAddr(ps, 0);
-  // Low byte first: one load per slot that does not match (index pages have up to ~200 slots).
-  const hi = owner >>> 8;
-  const lo = owner & 0xff;
-  for (let s = slotAddr(ps, nDirSlots(p) - 1); s < first; s += 2) if (p[s + 1] === lo && p[s] === hi) return s;
+  const last = slotAddr(ps, nDirSlots(p) - 1);
+  if (LITTLE_ENDIAN && (p.byteOffset & 1) === 0) {
+    // Slots are big-endian u16 at even offsets: compare whole slots, the owner byte-swapped.
+    const v = u16View(p);
+    const want = ((owner & 0xff) << 8) | (owner >>> 8);
+    for (let i = last >>> 1, end = first >>> 1; i < end; i++) if (v[i] === want) return i << 1;
+    return -1;
+  }
+  for (let s = last; s < first; s += 2) if (u16(p, s) === owner) return s;
   return -1;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+let viewOf: Uint8Array | undefined;
+let view: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
+
+/** A Uint16Array over the page (the last one is kept: a page's records are applied one after another). */
+function u16View(p: Uint8Array): Uint16Array {
+  if (p !== viewOf) {
+    viewOf = p;
+    view = new Uint16Array(p.buffer, p.byteOffset, p.length >>> 1);
+  }
+  return view;
 }
 
 /**
