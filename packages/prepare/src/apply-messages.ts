@@ -13,7 +13,8 @@ export interface WorkerSetup {
 export type ToWorker =
   | { kind: 'pass'; pass: number; unknownSpaces: 'defer' | 'ignore' }
   /** `spaces`: where to read the pages of the spaces in the window (see SpaceResolver). */
-  | { kind: 'window'; store: number; window: WindowMessage; spaces: Array<[number, string | null | undefined]> }
+  /** `voided`: pages the next window resets, whose records here are skipped. */
+  | { kind: 'window'; store: number; window: WindowMessage; spaces: Array<[number, string | null | undefined]>; voided: Array<[number, number]> }
   | { kind: 'drop'; spaceId: number; trimmedTo: number | undefined }
   | { kind: 'end' };
 

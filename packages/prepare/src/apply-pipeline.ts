@@ -28,6 +28,7 @@ export class ApplyPipeline {
   private readonly worker: Worker;
   private failure: Error | undefined;
   private readonly busy = new Map<number, { promise: Promise<void>; resolve: () => void }>();
+  private readonly drops: ToWorker[] = [];
   private passDone: { resolve: (r: PassResult) => void; reject: (e: Error) => void } | undefined;
 
   constructor(setup: WorkerSetup, onWarning?: (message: string) => void) {
@@ -77,11 +78,11 @@ export class ApplyPipeline {
   }
 
   /** Hands a window over; `store` numbers it until `free(store)` says it can be filled again. */
-  window(store: number, window: WindowMessage, spaces: Array<[number, string | null | undefined]>): void {
+  window(store: number, window: WindowMessage, spaces: Array<[number, string | null | undefined]>, voided: Array<[number, number]> = []): void {
     let resolve!: () => void;
     const promise = new Promise<void>((r) => (resolve = r));
     this.busy.set(store, { promise, resolve });
-    this.post({ kind: 'window', store, window, spaces });
+    this.post({ kind: 'window', store, window, spaces, voided });
   }
 
   /** Resolves once window `store` is applied. */
@@ -90,8 +91,14 @@ export class ApplyPipeline {
     if (this.failure) throw this.failure;
   }
 
+  /** Queues the drop of a space (FILE_DELETE, TRIM_PAGES) decoded in the window being filled. */
   drop(spaceId: number, trimmedTo: number | undefined): void {
-    this.post({ kind: 'drop', spaceId, trimmedTo });
+    this.drops.push({ kind: 'drop', spaceId, trimmedTo });
+  }
+
+  /** Hands the queued drops over: after the window before the one they were decoded in. */
+  flushDrops(): void {
+    for (const d of this.drops.splice(0)) this.post(d);
   }
 
   /** Ends the pass once every window is applied: the pages to write, or the first record that could not be applied. */

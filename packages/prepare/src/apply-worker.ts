@@ -40,6 +40,18 @@ class Touched {
   }
 }
 
+/** Page numbers by space id. */
+function voidedSet(pairs: Array<[number, number]>): Map<number, Set<number>> | undefined {
+  if (pairs.length === 0) return undefined;
+  const out = new Map<number, Set<number>>();
+  for (const [s, p] of pairs) {
+    let set = out.get(s);
+    if (!set) out.set(s, (set = new Set()));
+    set.add(p);
+  }
+  return out;
+}
+
 function send(m: FromWorker): void {
   port.postMessage(m);
 }
@@ -64,7 +76,7 @@ function handle(m: ToWorker): void {
       for (const [id, path] of m.spaces) if (path !== undefined && !resolved.has(id)) resolved.set(id, path);
       const w = windowFromMessage(m.window);
       if (!spare || spare.length < w.count) spare = new Uint32Array(w.count);
-      applier!.apply(w, spare);
+      applier!.apply(w, spare, voidedSet(m.voided));
       send({ kind: 'applied', store: m.store });
       return;
     }

@@ -17,7 +17,7 @@ import { JOURNAL_FILE, readJournal } from './journal.js';
 import { describeNewerPage, findNewerPage } from './page-scan.js';
 import { normalizeLogName, PageStore, replayJournal } from './page-store.js';
 import { ApplyPipeline, type PassResult } from './apply-pipeline.js';
-import { BatchFeed, runPass, windowSlots } from './passes.js';
+import { BatchFeed, runPass, SLOTS, windowSlots } from './passes.js';
 import { RECORD_BYTES } from './record-store.js';
 import { runFileOps, writePass } from './write-pages.js';
 import { MAX_RECORDS_PER_MTR, Planner, SpaceKnowledge } from './plan.js';
@@ -92,12 +92,13 @@ const MIN_SLOTS = 64;
 /** Share of a pass's progress that is reading and applying (the rest is writing pages). */
 const SCAN_SHARE = 0.8;
 /**
- * Share of --use-memory for each of the two window slots (at most 256 MiB
+ * Share of --use-memory for each of the SLOTS window slots (at most 192 MiB
  * each). Larger windows apply less: records of a page that an INIT_PAGE in a
  * later window voids are applied in vain (on the bench, 128 / 256 / 512 MiB
- * windows apply 12.5 / 9.9 / 7.9 M records); the pages of a pass get the rest.
+ * windows with no look-ahead apply 12.5 / 9.9 / 7.9 M records); the pages of
+ * a pass get the rest.
  */
-const WINDOW_SHARE = 0.2;
+const WINDOW_SHARE = 0.14;
 
 /**
  * Prepares the target directory (redo-format.md 6 and 7.2): applies the log
@@ -138,15 +139,15 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const scan = await scanTablespaces(dir, files, layoutAfterDdl(files, ddl));
   const ps = scan.pageSize;
   const memory = opts.useMemory ?? DEFAULT_MEMORY;
-  // Memory: log reads (prefetched chunks, the batch decoded) about LOG_MEMORY; two window slots
+  // Memory: log reads (prefetched chunks, the batch decoded) about LOG_MEMORY; SLOTS window slots
   // (grouped rows, and an arena holding the log bytes they point into), each WINDOW_SHARE of it,
   // plus the rows being filled (0.6 of a slot); the pages of a pass the rest.
   const batchBytes = Math.max(1 << 20, Math.min(8 << 20, Math.floor(memory / 16)));
-  const windowBytes = Math.max(4 << 20, Math.min(256 << 20, Math.floor(memory * WINDOW_SHARE)));
+  const windowBytes = Math.max(4 << 20, Math.min(192 << 20, Math.floor(memory * WINDOW_SHARE)));
   const windowRecords = Math.max(MAX_RECORDS_PER_MTR, Math.floor((windowBytes * 0.6) / RECORD_BYTES));
   // An arena takes at least two log reads, so that every window makes progress.
   const arenaBytes = Math.max(Math.floor(windowBytes * 0.4), 2 * batchBytes + (5 << 20));
-  const maxSlots = Math.max(MIN_SLOTS, Math.floor((memory - LOG_MEMORY - 2.6 * windowBytes) / ps));
+  const maxSlots = Math.max(MIN_SLOTS, Math.floor((memory - LOG_MEMORY - (SLOTS + 0.6) * windowBytes) / ps));
   const flushBytes = Math.max(ps * 64, Math.min(64 << 20, Math.floor(memory / 16)));
 
   // Pass 1: read the whole needed range, validating every mtr; the apply thread applies it window

@@ -42,8 +42,8 @@ export class WindowApplier {
     this.ctx = { pageSize: cache.pageSize, lsn: undefined, file: undefined };
   }
 
-  /** `spare`: a buffer for the page order, reused when large enough. */
-  apply(s: WindowRecords, spare?: Uint32Array): void {
+  /** `spare`: a buffer for the page order, reused when large enough; `voided`: pages to skip, reset by the next window. */
+  apply(s: WindowRecords, spare?: Uint32Array, voided?: Map<number, Set<number>>): void {
     const cache = this.cache;
     const ps = cache.pageSize;
     // Rows already grouped by page (sortInto) are read in order; else through a permutation.
@@ -58,6 +58,8 @@ export class WindowApplier {
       const pageNo = s.pageNo[p]!;
       const reset = s.pageFlags[p]!;
       this.opts.onPage?.(spaceId, pageNo);
+      // A later window resets the page: these records are void.
+      if (voided?.get(spaceId)?.has(pageNo)) continue;
       let slot = cache.table.get(spaceId, pageNo);
       if (slot < 0) {
         if (slot === PAGE_DONE || slot === PAGE_DEFERRED) continue;
