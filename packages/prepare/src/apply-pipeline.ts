@@ -96,9 +96,14 @@ export class ApplyPipeline {
     this.drops.push({ kind: 'drop', spaceId, trimmedTo });
   }
 
-  /** Hands the queued drops over: after the window before the one they were decoded in. */
-  flushDrops(): void {
-    for (const d of this.drops.splice(0)) this.post(d);
+  /** The drops queued since the last call (those of the window just decoded). */
+  takeDrops(): ToWorker[] {
+    return this.drops.splice(0);
+  }
+
+  /** Hands drops over: just before the window they were decoded in. */
+  postDrops(drops: readonly ToWorker[]): void {
+    for (const d of drops) this.post(d);
   }
 
   /** Ends the pass once every window is applied: the pages to write, or the first record that could not be applied. */

@@ -1,5 +1,6 @@
 import type { LogEnd, Lsn, MtrBatch } from '@ibarchive/parser';
 import type { ApplyPipeline, PassResult } from './apply-pipeline.js';
+import type { ToWorker } from './apply-messages.js';
 import type { Planner } from './plan.js';
 import { PAGE_FREED, PAGE_INIT, RECORD_BYTES, RECORD_WORDS, RecordStore } from './record-store.js';
 
@@ -72,8 +73,10 @@ export function windowSlots(records: number, arenaBytes: number): WindowSlot[] {
   }));
 }
 
-/** One window being applied, one decoded and held back, one being decoded. */
-export const SLOTS = 3;
+/** Windows decoded and held back until the next LOOK_AHEAD are decoded (see runPass). */
+export const LOOK_AHEAD = 2;
+/** One window being applied, LOOK_AHEAD held back, one being decoded. */
+export const SLOTS = LOOK_AHEAD + 2;
 
 /**
  * The pages a window resets (INIT_PAGE or FREE_PAGE): the previous window's
@@ -90,11 +93,11 @@ function resets(s: RecordStore): Array<[number, number]> {
 
 /**
  * One pass over the log: windows of records decoded and grouped by page here,
- * applied by the apply thread. A window is handed over once the next one is
- * decoded, without the pages that one resets (on a long sysbench log 70 % of
- * the records a later INIT_PAGE voids are voided by the very next window);
- * the apply thread meanwhile applies the window before. Space drops decoded
- * in a window are handed over after the window before it, keeping log order.
+ * applied by the apply thread. A window is handed over once the next
+ * LOOK_AHEAD are decoded, without the pages they reset (on a long sysbench log
+ * 70 % of the records a later INIT_PAGE voids are voided by the very next
+ * window); the apply thread meanwhile applies the windows before. Space drops
+ * decoded in a window are handed over just before it, keeping log order.
  */
 export async function runPass(
   pipe: ApplyPipeline,
@@ -111,12 +114,20 @@ export async function runPass(
   pipe.startPass(pass, pass === 1 ? 'defer' : 'ignore');
   for (let i = 0; i < slots.length; i++) await pipe.free(i);
   let cur = 0;
-  let held: { slot: number; start: Uint32Array; spaces: Array<[number, string | null | undefined]> } | undefined;
-  const handOver = (voided: Array<[number, number]>) => {
-    if (!held) return;
-    const { store, sorted } = slots[held.slot]!;
-    pipe.window(held.slot, store.windowMessage({ rows: sorted, start: held.start }), held.spaces, voided);
-    held = undefined;
+  // Windows decoded, not handed over yet, oldest first; each with the pages later windows reset.
+  // Space drops decoded in a window go just before it: after every window before it.
+  const held: Array<{
+    slot: number;
+    start: Uint32Array;
+    spaces: Array<[number, string | null | undefined]>;
+    voided: Array<[number, number]>;
+    drops: ToWorker[];
+  }> = [];
+  const handOver = () => {
+    const h = held.shift()!;
+    const { store, sorted } = slots[h.slot]!;
+    pipe.postDrops(h.drops);
+    pipe.window(h.slot, store.windowMessage({ rows: sorted, start: h.start }), h.spaces, h.voided);
   };
   // The first windows are short: the apply thread starts sooner (1/8, 1/4, 1/2, then whole).
   let share = 1 / 8;
@@ -127,9 +138,10 @@ export async function runPass(
     if (st !== 'more' && plan.store.mtrCount > 0) {
       const { store, sorted } = slots[cur]!;
       const start = store.sortInto(sorted);
-      handOver(resets(store));
-      pipe.flushDrops();
-      held = { slot: cur, start, spaces: [...store.spaces.keys()].map((id) => [id, resolve(id)]) };
+      const r = resets(store);
+      for (const h of held) h.voided.push(...r);
+      held.push({ slot: cur, start, spaces: [...store.spaces.keys()].map((id) => [id, resolve(id)]), voided: [], drops: pipe.takeDrops() });
+      if (held.length > LOOK_AHEAD) handOver();
       cur = (cur + 1) % slots.length;
       await pipe.free(cur);
       // Near the expected end windows shrink, so that the apply thread's last window is short.
@@ -141,7 +153,7 @@ export async function runPass(
     if (st === 'end') break;
     onProgress(plan.reachedLsn);
   }
-  handOver([]);
-  pipe.flushDrops();
+  while (held.length > 0) handOver();
+  pipe.postDrops(pipe.takeDrops());
   return pipe.endPass();
 }

@@ -98,7 +98,7 @@ const SCAN_SHARE = 0.8;
  * windows with no look-ahead apply 12.5 / 9.9 / 7.9 M records); the pages of
  * a pass get the rest.
  */
-const WINDOW_SHARE = 0.14;
+const WINDOW_SHARE = 0.11;
 
 /**
  * Prepares the target directory (redo-format.md 6 and 7.2): applies the log
