@@ -139,7 +139,7 @@ export async function runPass(
       const { store, sorted } = slots[cur]!;
       const start = store.sortInto(sorted);
       const r = resets(store);
-      for (const h of held) h.voided.push(...r);
+      for (const h of held) for (const pair of r) h.voided.push(pair);
       held.push({ slot: cur, start, spaces: [...store.spaces.keys()].map((id) => [id, resolve(id)]), voided: [], drops: pipe.takeDrops() });
       if (held.length > LOOK_AHEAD) handOver();
       cur = (cur + 1) % slots.length;
