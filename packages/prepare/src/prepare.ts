@@ -68,7 +68,9 @@ export interface PrepareResult {
   readonly logBytes: number;
   readonly tablespaces: Array<{ spaceId: number; file: string | undefined; pages: number }>;
   readonly pagesTouched: number;
+  /** Passes over the log (pages that do not fit in memory need more than one); named for the JSON output. */
   readonly batches: number;
+  /** Page memory of one pass (bytes). */
   readonly memoryPerBatch: number;
   readonly pagesWritten: number;
   readonly filesExtended: number;
