@@ -2,9 +2,9 @@ import test from 'ava';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runWorkload, startServer } from '@ibarchive/harness';
-import { formatLsn, type Lsn } from '@ibarchive/parser';
-import { type ArchiveEvent, openArchive, runArchiver } from '../src/index.js';
-import { compareWithServerLog, decodeArchive, tempDir, waitFor } from './helpers.js';
+import { formatLsn } from '@ibarchive/parser';
+import { openArchive } from '../src/index.js';
+import { compareWithServerLog, decodeArchive, followLog, tempDir, waitFor } from './helpers.js';
 
 // MariaDB 10.11 resizes the log online (SET GLOBAL innodb_log_file_size): it writes the log to both
 // ib_logfile0 and a new ib_logfile101 (first_lsn = the resize's start LSN) until a checkpoint passes
@@ -17,21 +17,7 @@ test('follows online log resizes under load (grow; then two shrinks back to back
   const srv = await startServer({ mariadbdOptions: ['--innodb-log-file-size=8M', '--innodb-log-buffer-size=2M'] });
   t.teardown(() => srv.stop().catch(() => undefined));
   const logPath = join(srv.datadir, 'ib_logfile0');
-  const ac = new AbortController();
-  const events: ArchiveEvent[] = [];
-  let archived: Lsn = 0n;
-  const run = runArchiver({
-    logPath,
-    archiveDir,
-    pollIntervalMs: 20,
-    segmentSize: 2 << 20,
-    segmentSeconds: 1,
-    signal: ac.signal,
-    onEvent: (e) => {
-      if (e.type === 'progress') archived = e.archivedLsn;
-      else events.push(e);
-    },
-  });
+  const { ac, run, events, archived: archivedLsn } = followLog(logPath, archiveDir, 2 << 20);
   const startLsn = await srv.lsn();
   const resized = (size: number) => !existsSync(join(srv.datadir, 'ib_logfile101')) && statSync(logPath).size === size;
   // Each resize runs concurrently with the workload's writes (not awaited in onPoint).
@@ -65,7 +51,7 @@ test('follows online log resizes under load (grow; then two shrinks back to back
           })(),
         );
       }
-      await waitFor(() => archived >= p.lsn, 60_000, `archiver to reach the restore point at ${formatLsn(p.lsn)}`);
+      await waitFor(() => archivedLsn() >= p.lsn, 60_000, `archiver to reach the restore point at ${formatLsn(p.lsn)}`);
     },
   });
   await Promise.all(resizes);
@@ -78,11 +64,11 @@ test('follows online log resizes under load (grow; then two shrinks back to back
     pointEveryMB: 1,
     ddlRound: -1,
     openTransactionRound: -1,
-    onPoint: (p) => waitFor(() => archived >= p.lsn, 60_000, `archiver to reach the restore point at ${formatLsn(p.lsn)}`),
+    onPoint: (p) => waitFor(() => archivedLsn() >= p.lsn, 60_000, `archiver to reach the restore point at ${formatLsn(p.lsn)}`),
   });
   t.deepEqual(await srv.query('SELECT @@innodb_log_file_size'), [[String(8 << 20)]]);
   const serverLsn = await srv.lsn();
-  await waitFor(() => archived >= serverLsn, 60_000, `archiver to reach ${formatLsn(serverLsn)}`);
+  await waitFor(() => archivedLsn() >= serverLsn, 60_000, `archiver to reach ${formatLsn(serverLsn)}`);
   ac.abort();
   const summary = await run;
   const txt = JSON.stringify(events.filter((e) => e.type !== 'segment'), (_k, v) => (typeof v === 'bigint' ? String(v) : v));

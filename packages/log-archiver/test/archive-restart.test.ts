@@ -1,9 +1,9 @@
 import test from 'ava';
 import { join } from 'node:path';
 import { runWorkload, startServer, startServerOn } from '@ibarchive/harness';
-import { formatLsn, type Lsn } from '@ibarchive/parser';
-import { type ArchiveEvent, openArchive, runArchiver } from '../src/index.js';
-import { decodeArchive, tempDir, waitFor } from './helpers.js';
+import { formatLsn } from '@ibarchive/parser';
+import { openArchive } from '../src/index.js';
+import { decodeArchive, followLog, tempDir, waitFor } from './helpers.js';
 
 test('server restarts (clean, crash, resized log) are followed without loss', async (t) => {
   const dir = await tempDir(t);
@@ -11,24 +11,10 @@ test('server restarts (clean, crash, resized log) are followed without loss', as
   let srv = await startServer({ mariadbdOptions: ['--innodb-log-file-size=8M'] });
   const datadir = srv.datadir;
   t.teardown(() => srv.stop().catch(() => undefined));
-  const ac = new AbortController();
-  const events: ArchiveEvent[] = [];
-  let archived: Lsn = 0n;
-  const run = runArchiver({
-    logPath: join(datadir, 'ib_logfile0'),
-    archiveDir,
-    pollIntervalMs: 20,
-    segmentSize: 2 << 20,
-    segmentSeconds: 1,
-    signal: ac.signal,
-    onEvent: (e) => {
-      if (e.type === 'progress') archived = e.archivedLsn;
-      else events.push(e);
-    },
-  });
+  const { ac, run, events, archived: archivedLsn } = followLog(join(datadir, 'ib_logfile0'), archiveDir, 2 << 20);
   const catchUp = async () => {
     const lsn = await srv.lsn();
-    await waitFor(() => archived >= lsn, 60_000, `archiver to reach ${formatLsn(lsn)}`);
+    await waitFor(() => archivedLsn() >= lsn, 60_000, `archiver to reach ${formatLsn(lsn)}`);
   };
   await runWorkload(srv, { rounds: 1, ddlRound: -1, openTransactionRound: -1 });
   await catchUp();

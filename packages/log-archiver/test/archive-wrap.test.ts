@@ -1,9 +1,9 @@
 import test from 'ava';
 import { join } from 'node:path';
 import { startServer, runWorkload } from '@ibarchive/harness';
-import { formatLsn, type Lsn, openCircularLog, readMtrBatches } from '@ibarchive/parser';
-import { type ArchiveEvent, fileRandomAccess, openArchive, runArchiver } from '../src/index.js';
-import { decodeArchive, tempDir, waitFor } from './helpers.js';
+import { formatLsn, openCircularLog, readMtrBatches } from '@ibarchive/parser';
+import { fileRandomAccess, openArchive } from '../src/index.js';
+import { decodeArchive, followLog, tempDir, waitFor } from './helpers.js';
 
 test('archives a log that wraps several times under load: contiguous, no gap, bytes equal the server log', async (t) => {
   const dir = await tempDir(t);
@@ -11,21 +11,7 @@ test('archives a log that wraps several times under load: contiguous, no gap, by
   const srv = await startServer({ mariadbdOptions: ['--innodb-log-file-size=8M'] });
   t.teardown(() => srv.stop().catch(() => undefined));
   const logPath = join(srv.datadir, 'ib_logfile0');
-  const ac = new AbortController();
-  const events: ArchiveEvent[] = [];
-  let archived: Lsn = 0n;
-  const run = runArchiver({
-    logPath,
-    archiveDir,
-    pollIntervalMs: 20,
-    segmentSize: 3 << 20,
-    segmentSeconds: 1,
-    signal: ac.signal,
-    onEvent: (e) => {
-      if (e.type !== 'progress') events.push(e);
-      else archived = e.archivedLsn;
-    },
-  });
+  const { ac, run, events, archived: archivedLsn } = followLog(logPath, archiveDir, 3 << 20);
   const startLsn = await srv.lsn();
   // After every volume step (2 BLOBs of 0.7-1.1 MB and some updates: a restore point each MB of redo)
   // the workload waits for the archiver to catch up, so the server never leads by more than one step
@@ -36,11 +22,11 @@ test('archives a log that wraps several times under load: contiguous, no gap, by
     volumeMB: 40,
     pointEveryMB: 1,
     ddlRound: -1,
-    onPoint: (p) => waitFor(() => archived >= p.lsn, 60_000, `archiver to reach the restore point at ${formatLsn(p.lsn)}`),
+    onPoint: (p) => waitFor(() => archivedLsn() >= p.lsn, 60_000, `archiver to reach the restore point at ${formatLsn(p.lsn)}`),
   });
   const serverLsn = await srv.lsn();
   t.true(serverLsn - startLsn > 4n * 8n * 1024n * 1024n, `log wrapped ${Number(serverLsn - startLsn) / (8 << 20)} times`);
-  await waitFor(() => archived >= serverLsn, 60_000, `archiver to reach ${formatLsn(serverLsn)}`);
+  await waitFor(() => archivedLsn() >= serverLsn, 60_000, `archiver to reach ${formatLsn(serverLsn)}`);
   ac.abort();
   const summary = await run;
   t.deepEqual(summary.gaps, [], JSON.stringify(events.filter((e) => e.type === 'gap' || e.type === 'error'), (_k, v) => (typeof v === 'bigint' ? String(v) : v)));

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LogSource, type Lsn, openCircularLog, readMtrBatches } from '@ibarchive/parser';
-import { fileRandomAccess, openArchive } from '../src/index.js';
+import { type ArchiveEvent, fileRandomAccess, openArchive, runArchiver } from '../src/index.js';
 
 /** A fresh temp directory removed at teardown. */
 export async function tempDir(t: { teardown(fn: () => unknown): void }, prefix = 'ibarchive-test-'): Promise<string> {
@@ -21,6 +21,30 @@ export async function decodeArchive(dir: string, from?: Lsn): Promise<{ start: L
     mtrs += r.count;
   }
   throw new Error('no end');
+}
+
+/**
+ * An archiver following `logPath` into `archiveDir` (20 ms polls, segments
+ * rolled at `segmentSize` or after 1 s) until `ac.abort()`; `archived()` is
+ * the archived LSN of the last progress event, `events` every other event.
+ */
+export function followLog(logPath: string, archiveDir: string, segmentSize: number) {
+  const ac = new AbortController();
+  const events: ArchiveEvent[] = [];
+  let archived: Lsn = 0n;
+  const run = runArchiver({
+    logPath,
+    archiveDir,
+    pollIntervalMs: 20,
+    segmentSize,
+    segmentSeconds: 1,
+    signal: ac.signal,
+    onEvent: (e) => {
+      if (e.type === 'progress') archived = e.archivedLsn;
+      else events.push(e);
+    },
+  });
+  return { ac, run, events, archived: () => archived };
 }
 
 export async function waitFor(cond: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
