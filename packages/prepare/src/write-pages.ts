@@ -20,14 +20,21 @@ export async function runFileOps(ops: readonly FileOp[], pages: PageStore, onWar
   }
 }
 
-/** The names the space created by ops[i] is renamed to later in the log, until it is deleted. */
+/**
+ * The names the space created by ops[i] is renamed to later in the log, until
+ * it is deleted; not a name another space is created with later (its file,
+ * not this one's, may be the one found there).
+ */
 function renamesAfter(ops: readonly FileOp[], i: number): string[] {
   const id = ops[i]!.spaceId;
+  const later = ops.slice(i + 1);
+  const createdByOthers = new Set<string>();
+  for (const op of later) if (op.kind === 'create' && op.spaceId !== id) createdByOthers.add(op.name);
   const out: string[] = [];
-  for (const op of ops.slice(i + 1)) {
+  for (const op of later) {
     if (op.spaceId !== id) continue;
     if (op.kind === 'delete' || op.kind === 'create') break;
-    if (op.kind === 'rename') out.push(op.newName);
+    if (op.kind === 'rename' && !createdByOthers.has(op.newName)) out.push(op.newName);
   }
   return out;
 }

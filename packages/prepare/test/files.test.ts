@@ -141,4 +141,16 @@ test('file operations replayed again after a kill: a created and renamed file is
   await rerun.close();
   t.deepEqual((await listFiles(dir)).sort(), ['db/c.frm', 'db/c.ibd']);
   t.is(await readFile(join(dir, 'db/c.frm'), 'utf8'), 'definition');
+
+  // A name another space is created with later is not taken for this one's file: when space 14's
+  // file (page 0 not written yet) sits at db/b.ibd, space 13 is not bound to it (which would move
+  // space 14's file to db/c.ibd); the rename onto it is refused instead.
+  await rm(join(dir, 'db'), { recursive: true });
+  await mkdir(join(dir, 'db'));
+  await writeFile(join(dir, 'db/b.ibd'), 'space 14');
+  const reused: FileOp[] = [...ops, { kind: 'create', spaceId: 14, name: './db/b.ibd', lsn: 4n }];
+  const other = new PageStore(dir, 16384, scan(['db/b.ibd']));
+  await t.throwsAsync(runFileOps(reused, other), { message: /rename of space 13 from db\/a\.ibd to db\/b\.ibd: the target file exists/ });
+  await other.close();
+  t.is(await readFile(join(dir, 'db/b.ibd'), 'utf8'), 'space 14');
 });
