@@ -15,8 +15,8 @@ export class BatchFeed {
 
   /**
    * Feeds the next batch (or the rest of a partly taken one) into `plan`.
-   * `more`: taken whole; `full`: the plan's store is full, the rest stays
-   * pending for the next plan; `end`: the log or the target was reached.
+   * `more`: taken whole; `full`: the window (the plan's store) is full, the rest stays
+   * pending for the next window; `end`: the log or the target was reached.
    */
   async feed(plan: Planner, toLsn: Lsn | undefined): Promise<'more' | 'full' | 'end'> {
     if (!this.pending) {

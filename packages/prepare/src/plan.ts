@@ -30,7 +30,7 @@ export type FileOp =
   | { readonly kind: 'delete'; readonly spaceId: number; readonly name: string; readonly lsn: Lsn }
   | { readonly kind: 'trim'; readonly spaceId: number; readonly size: number; readonly lsn: Lsn };
 
-/** What the log taught about tablespaces; survives from one batch to the next. */
+/** What the log taught about tablespaces; survives from one window to the next. */
 export class SpaceKnowledge {
   /** Newest file name per space id (FILE_CREATE / MODIFY / RENAME), as written: `./db/t.ibd`. */
   readonly names = new Map<number, string>();
@@ -85,8 +85,8 @@ export class Planner {
   touchedPages = 0;
 
   /**
-   * `collect = false` scans without storing page records (pre-flight of log
-   * beyond one batch, `--plan`): it validates, follows FILE_* records and FSP
+   * `collect = false` scans without storing page records (`--plan`): it
+   * validates, follows FILE_* records and FSP
    * writes, and counts pages touched.
    */
   constructor(

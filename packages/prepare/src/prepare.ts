@@ -225,13 +225,16 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
     if (opts.planOnly || !pipe || !pass1) return { ...summary, pagesWritten: 0, filesExtended: 0, planOnly: true };
 
     // From here on the directory changes.
-    await writeState(dir, {
-      status: 'in-progress',
-      baseStartLsn: base.state?.baseStartLsn ?? formatLsn(base.startLsn),
-      startLsn: formatLsn(start),
-      targetLsn: formatLsn(reached),
-      reachedLsn: formatLsn(start),
-    });
+    // The state file: heading from `start` to `reached`; `in-progress` until the new log is in place.
+    const state = (status: 'in-progress' | 'done', at: Lsn) =>
+      writeState(dir, {
+        status,
+        baseStartLsn: base.state?.baseStartLsn ?? formatLsn(base.startLsn),
+        startLsn: formatLsn(start),
+        targetLsn: formatLsn(reached),
+        reachedLsn: formatLsn(at),
+      });
+    await state('in-progress', start);
     if (base.kind === 'mariadb-backup') {
       await removeIfExists(join(dir, BASE_LOG_COPY));
       await link(join(dir, 'ib_logfile0'), join(dir, BASE_LOG_COPY));
@@ -295,13 +298,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
     if (base.checkpoints && base.checkpoints.backupType !== 'log-applied') {
       await writeFileAtomic(dir, base.checkpoints.name, formatCheckpointsFile(base.checkpoints, { backup_type: 'log-applied' }));
     }
-    await writeState(dir, {
-      status: 'done',
-      baseStartLsn: base.state?.baseStartLsn ?? formatLsn(base.startLsn),
-      startLsn: formatLsn(start),
-      targetLsn: formatLsn(reached),
-      reachedLsn: formatLsn(reached),
-    });
+    await state('done', reached);
     await removeIfExists(join(dir, BASE_LOG_COPY));
     await removeIfExists(join(dir, JOURNAL_FILE));
     opts.onProgress?.({ phase: 'finish', fraction: 1, lsn: reached });
