@@ -44,14 +44,19 @@ export class PageLoader {
       into.fill(0);
       return;
     }
-    let fd = this.fds.get(path);
-    if (fd === undefined) this.fds.set(path, (fd = openSync(join(this.dir, path), 'r')));
     const ps = this.pageSize;
     let got = 0;
-    while (got < ps) {
-      const n = readSync(fd, into, got, ps - got, pageNo * ps + got);
-      if (n === 0) break;
-      got += n;
+    try {
+      let fd = this.fds.get(path);
+      if (fd === undefined) this.fds.set(path, (fd = openSync(join(this.dir, path), 'r')));
+      while (got < ps) {
+        const n = readSync(fd, into, got, ps - got, pageNo * ps + got);
+        if (n === 0) break;
+        got += n;
+      }
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? String(e);
+      throw new InputError(`cannot read page ${pageNo} of tablespace ${spaceId} (${code})`, { file: join(this.dir, path), offset: pageNo * ps + got });
     }
     if (got < ps) into.fill(0, got);
   }

@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExtendedSubtype, linearSource, readMtrBatches, type LogEnd, type MtrBatch } from '@ibarchive/parser';
+import { ExtendedSubtype, InputError, linearSource, readMtrBatches, type LogEnd, type MtrBatch } from '@ibarchive/parser';
 import { ApplyError } from '../src/apply/index.js';
 import { PageCache, PAGE_DEFERRED, PAGE_DONE } from '../src/page-cache.js';
 import { PageLoader } from '../src/page-loader.js';
@@ -102,4 +102,13 @@ test('after TRIM_PAGES, pages at or beyond the new size read as zeros', async (t
   const p3 = cache.page(cache.table.get(5, 3));
   t.deepEqual([p1[100], p1[200], p1[201]], [2, 0, 2], 'page 1 re-read after the trim: the write before it is void');
   t.deepEqual([p3[100], p3[200]], [0, 3]);
+});
+
+test('a page that cannot be read is bad input naming the file and offset', (t) => {
+  const dir = baseDir(t, 4);
+  const loader = new PageLoader(dir, PS, () => 'missing.ibd');
+  const e = t.throws(() => loader.load(5, 2, new Uint8Array(PS)), { instanceOf: InputError });
+  t.regex(e!.message, /cannot read page 2 of tablespace 5 \(ENOENT\)/);
+  t.is(e!.file, join(dir, 'missing.ibd'));
+  t.is(e!.offset, 2 * PS);
 });
