@@ -20,7 +20,6 @@ let resolved = new Map<number, string | null>();
 let loader: PageLoader | undefined;
 let applier: WindowApplier | undefined;
 let touched: Touched | undefined;
-let spare: Uint32Array | undefined;
 
 /** Pages touched per space in pass 1 (for the summary); a deleted space's pages no longer count. */
 class Touched {
@@ -75,8 +74,7 @@ function handle(m: ToWorker): void {
     case 'window': {
       for (const [id, path] of m.spaces) if (path !== undefined && !resolved.has(id)) resolved.set(id, path);
       const w = windowFromMessage(m.window);
-      if (!spare || spare.length < w.count) spare = new Uint32Array(w.count);
-      applier!.apply(w, spare, voidedSet(m.voided));
+      applier!.apply(w, voidedSet(m.voided));
       send({ kind: 'applied', store: m.store });
       return;
     }

@@ -2,7 +2,7 @@ import type { LogEnd, Lsn, MtrBatch } from '@ibarchive/parser';
 import type { ApplyPipeline, PassResult } from './apply-pipeline.js';
 import type { ToWorker } from './apply-messages.js';
 import type { Planner } from './plan.js';
-import { PAGE_FREED, PAGE_INIT, RECORD_BYTES, RECORD_WORDS, RecordStore } from './record-store.js';
+import { PAGE_FREED, PAGE_INIT, RecordStore } from './record-store.js';
 
 type Item = MtrBatch | LogEnd;
 
@@ -53,23 +53,15 @@ export class BatchFeed {
   }
 }
 
-/** The window being filled and the one being applied: a store (log arena in shared memory) and rows grouped by page. */
+/** A window slot: a store whose rows, chains and log arena are shared memory, filled here and applied by the apply thread. */
 export interface WindowSlot {
   readonly store: RecordStore;
-  /** Shared memory the store's live rows are grouped into (sortInto) for the apply thread. */
-  readonly sorted: Uint32Array;
 }
 
-/**
- * Window slots (SLOTS of them). Their stores share one array of rows in this
- * thread's memory: a window's rows are grouped into its slot's shared
- * `sorted` rows before it is handed over, so the next window can reuse them.
- */
+/** Window slots (SLOTS of them), each of `records` rows and an arena of `arenaBytes`. */
 export function windowSlots(records: number, arenaBytes: number): WindowSlot[] {
-  const rows = new Uint32Array(records * RECORD_WORDS);
   return Array.from({ length: SLOTS }, () => ({
-    store: new RecordStore(records, rows, new Uint8Array(new SharedArrayBuffer(arenaBytes))),
-    sorted: new Uint32Array(new SharedArrayBuffer(records * RECORD_BYTES)),
+    store: new RecordStore(records, new Uint8Array(new SharedArrayBuffer(arenaBytes)), true),
   }));
 }
 
@@ -118,16 +110,14 @@ export async function runPass(
   // Space drops decoded in a window go just before it: after every window before it.
   const held: Array<{
     slot: number;
-    start: Uint32Array;
     spaces: Array<[number, string | null | undefined]>;
     voided: Array<[number, number]>;
     drops: ToWorker[];
   }> = [];
   const handOver = () => {
     const h = held.shift()!;
-    const { store, sorted } = slots[h.slot]!;
     pipe.postDrops(h.drops);
-    pipe.window(h.slot, store.windowMessage({ rows: sorted, start: h.start }), h.spaces, h.voided);
+    pipe.window(h.slot, slots[h.slot]!.store.windowMessage(), h.spaces, h.voided);
   };
   // The first windows are short: the apply thread starts sooner (1/8, 1/4, 1/2, then whole).
   let share = 1 / 8;
@@ -136,11 +126,10 @@ export async function runPass(
   for (;;) {
     const st = await feed.feed(plan, toLsn);
     if (st !== 'more' && plan.store.mtrCount > 0) {
-      const { store, sorted } = slots[cur]!;
-      const start = store.sortInto(sorted);
+      const store = slots[cur]!.store;
       const r = resets(store);
       for (const h of held) for (const pair of r) h.voided.push(pair);
-      held.push({ slot: cur, start, spaces: [...store.spaces.keys()].map((id) => [id, resolve(id)]), voided: [], drops: pipe.takeDrops() });
+      held.push({ slot: cur, spaces: [...store.spaces.keys()].map((id) => [id, resolve(id)]), voided: [], drops: pipe.takeDrops() });
       if (held.length > LOOK_AHEAD) handOver();
       cur = (cur + 1) % slots.length;
       await pipe.free(cur);

@@ -95,12 +95,10 @@ export class Planner {
     readonly collect = true,
     /** Records the store can hold (see RecordStore). */
     capacity = 1 << 20,
-    /** Rows of a released store to reuse (see RecordStore). */
-    rows?: Uint32Array,
     /** Called at FILE_DELETE and TRIM_PAGES, in log order. */
     private readonly onDropSpace?: DropSpace,
   ) {
-    this.store = new RecordStore(collect ? capacity : 0, rows);
+    this.store = new RecordStore(collect ? capacity : 0);
     this.reader = new RecordReader(readerOptions);
   }
 
@@ -122,7 +120,8 @@ export class Planner {
       const start = batch.starts[i]!;
       const end = batch.ends[i]!;
       if (baseN + end > limit) break;
-      if (this.collect && (store.nearlyFull((end - start) >>> 1) || (store.baseLsn >= 0 && baseN + end - store.baseLsn >= 2 ** 32))) {
+      // A window always takes its first mtr (an mtr cannot be split); RecordStore refuses one too large for it.
+      if (this.collect && store.mtrCount > 0 && (store.nearlyFull((end - start) >>> 1) || baseN + end - store.baseLsn >= 2 ** 32)) {
         this.full = true;
         break;
       }
@@ -250,7 +249,7 @@ export class Planner {
    */
   nextWindow(store?: RecordStore): void {
     if (store) this.store = store;
-    else this.store = new RecordStore(this.store.capacity, this.store.release(), this.store.arena);
+    else this.store.reset();
     this.full = false;
   }
 

@@ -142,14 +142,14 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const ps = scan.pageSize;
   const memory = opts.useMemory ?? DEFAULT_MEMORY;
   // Memory: log reads (prefetched chunks, the batch decoded) about LOG_MEMORY; SLOTS window slots
-  // (grouped rows, and an arena holding the log bytes they point into), each WINDOW_SHARE of it,
-  // plus the rows being filled (0.6 of a slot); the pages of a pass the rest.
+  // (rows chained by page, and an arena holding the log bytes they point into), each WINDOW_SHARE
+  // of it; the pages of a pass the rest.
   const batchBytes = Math.max(1 << 20, Math.min(8 << 20, Math.floor(memory / 16)));
   const windowBytes = Math.max(4 << 20, Math.min(192 << 20, Math.floor(memory * WINDOW_SHARE)));
   const windowRecords = Math.max(MAX_RECORDS_PER_MTR, Math.floor((windowBytes * 0.6) / RECORD_BYTES));
   // An arena takes at least two log reads, so that every window makes progress.
   const arenaBytes = Math.max(Math.floor(windowBytes * 0.4), 2 * batchBytes + (5 << 20));
-  const maxSlots = Math.max(MIN_SLOTS, Math.floor((memory - LOG_MEMORY - (SLOTS + 0.6) * windowBytes) / ps));
+  const maxSlots = Math.max(MIN_SLOTS, Math.floor((memory - LOG_MEMORY - SLOTS * windowBytes) / ps));
   const flushBytes = Math.max(ps * 64, Math.min(64 << 20, Math.floor(memory / 16)));
 
   // Pass 1: read the whole needed range, validating every mtr; the apply thread applies it window
@@ -160,7 +160,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const pipe = opts.planOnly ? undefined : new ApplyPipeline({ dir, pageSize: ps, maxSlots }, warn);
   try {
     const slots = pipe ? windowSlots(windowRecords, arenaBytes) : [];
-    const first = new Planner(knowledge, { pageSize: ps }, pipe !== undefined, windowRecords, undefined, (id, to) => pipe?.drop(id, to));
+    const first = new Planner(knowledge, { pageSize: ps }, pipe !== undefined, windowRecords, (id, to) => pipe?.drop(id, to));
     const span = Number((opts.toLsn ?? base.baseEndLsn ?? start + 1n) - start) || 1;
     const feed = new BatchFeed(readStitched(sources, start, { toLsn: opts.toLsn, batchBytes, spans, ends }));
     const scanProgress = (lsn: Lsn | undefined) =>
@@ -271,7 +271,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
       while (pages.deferred > 0) {
         const deferred = pages.deferred;
         batches++;
-        const plan = new Planner(new SpaceKnowledge(), { pageSize: ps }, true, windowRecords, undefined, (id, to) => pipe.drop(id, to));
+        const plan = new Planner(new SpaceKnowledge(), { pageSize: ps }, true, windowRecords, (id, to) => pipe.drop(id, to));
         const passFeed = new BatchFeed(readStitched(sources, start, { toLsn: reached, batchBytes, ends }));
         const resolve = (id: number) => (store.has(id) || store.bindByName(id, knowledge.names.get(id)) ? store.pathOf(id) : undefined);
         const pass = batches;

@@ -1,39 +1,39 @@
-import { MEMMOVE } from '@ibarchive/parser';
+import { IbarchiveError, MEMMOVE } from '@ibarchive/parser';
 import { PageTable } from './page-table.js';
 import {
-  EMPTY,
+  BLOCK_ROWS,
+  BLOCK_WORDS,
   PAGE_DEAD,
   PAGE_FREED,
   PAGE_INIT,
   R_CODE_OFFSET,
+  R_DATA_END,
+  R_DATA_START,
   R_INLINE,
+  R_LENGTH,
   R_MTR,
-  RECORD_BYTES,
+  R_START,
   RECORD_WORDS,
-  sortByPage,
-  type PageOrder,
+  rowsOf,
   type WindowMessage,
   type WindowRecords,
 } from './window-records.js';
 
 /**
- * Store of page records, without an object per record. Records are kept in
- * log order as fixed-size rows of one Uint32Array (one cache line holds a
- * record's fields, which matters when a page's records are visited across the
- * whole batch), allocated once for the batch's capacity (untouched capacity
- * costs no memory: large zeroed buffers are mapped lazily), each with the
- * index of its page and of its mtr; the log bytes stay in
- * the batch buffers they were read into, referenced per mtr. INIT_PAGE /
- * FREE_PAGE discard a page's earlier records by moving the page's `firstLive`
- * record index; dropping a space retires its pages. `sortByPage()` groups the
- * live records by page with a counting sort.
+ * Store of page records, without an object per record: fixed-size rows of
+ * one Uint32Array, in blocks of BLOCK_ROWS chained per page, so that records
+ * are grouped by page as they are added (log order along the chain) and no
+ * sort is needed before applying. INIT_PAGE / FREE_PAGE give the page's
+ * earlier blocks back (most records of a long log are voided this way, so
+ * the memory a window touches stays small); dropping a space retires its
+ * pages. Each row holds its mtr index; the log bytes stay in the buffers
+ * they were read into, referenced per mtr, or are copied into an arena.
  */
 export {
   PAGE_INIT,
   PAGE_FREED,
   PAGE_DEAD,
   RECORD_WORDS,
-  R_PAGE,
   R_MTR,
   R_CODE_OFFSET,
   R_LENGTH,
@@ -43,6 +43,7 @@ export {
   R_INLINE,
   INLINE_MAX,
   RECORD_BYTES,
+  BLOCK_ROWS,
 } from './window-records.js';
 
 function grow<T extends Uint8Array | Uint32Array | Int32Array | Float64Array>(a: T, need: number): T {
@@ -58,10 +59,17 @@ export class RecordStore implements WindowRecords {
   readonly buffers: Uint8Array[] = [];
   bufferBytes = 0;
 
-  // records (log order), RECORD_WORDS per record
+  /** Records added to this window (voided ones included). */
   count = 0;
+  /** Rows the store can hold (a multiple of BLOCK_ROWS). */
   readonly capacity: number;
-  rec: Uint32Array;
+  readonly rec: Uint32Array;
+  readonly next: Int32Array;
+  private readonly blocks: number;
+  /** Blocks taken from the never-used end of `rec`; a LIFO list of blocks given back (reused first, still in cache). */
+  private bump = 0;
+  private freeHead = -1;
+  private freeBlocks = 0;
   /** LSN that R_START is relative to (the first mtr's start). */
   baseLsn = -1;
 
@@ -75,8 +83,8 @@ export class RecordStore implements WindowRecords {
   pageCount = 0;
   pageSpace = new Uint32Array(256);
   pageNo = new Uint32Array(256);
-  firstLive = new Int32Array(256);
-  /** Live records per page (from firstLive on). */
+  head = new Int32Array(256);
+  private tail = new Int32Array(256);
   liveCount = new Uint32Array(256);
   pageFlags = new Uint8Array(256);
   private readonly pageTable = new PageTable();
@@ -95,16 +103,20 @@ export class RecordStore implements WindowRecords {
   private delta = 0;
 
   /**
-   * `rows`: the rows of a released store, reused when large enough (fresh
-   * memory costs a page fault per 4 KiB on first touch). `arena`: log bytes
+   * `capacity`: rows (rounded up to whole blocks; untouched capacity costs
+   * no memory, large zeroed buffers are mapped lazily). `arena`: log bytes
    * are copied there instead of referenced, so that the read buffers can go
-   * and the window can be handed to another thread (both may be shared memory).
+   * and the window can be handed to another thread; with `shared`, rows and
+   * chains are shared memory too.
    */
-  constructor(capacity = 1 << 20, rows?: Uint32Array, arena?: Uint8Array) {
-    this.capacity = capacity;
+  constructor(capacity = 1 << 20, arena?: Uint8Array, shared = false) {
+    this.blocks = Math.max(1, Math.ceil(capacity / BLOCK_ROWS));
+    this.capacity = this.blocks * BLOCK_ROWS;
     this.arena = arena;
     this.flat = arena;
-    this.rec = rows && rows.length >= capacity * RECORD_WORDS ? rows : new Uint32Array(capacity * RECORD_WORDS);
+    const words = this.blocks * BLOCK_WORDS;
+    this.rec = new Uint32Array(shared ? new SharedArrayBuffer(words * 4) : new ArrayBuffer(words * 4));
+    this.next = new Int32Array(shared ? new SharedArrayBuffer(this.blocks * 4) : new ArrayBuffer(this.blocks * 4));
     // Untouched capacity costs nothing; an mtr averages several records.
     const mtrs = Math.max(1024, capacity >>> 2);
     this.mtrStart = new Float64Array(mtrs);
@@ -112,9 +124,9 @@ export class RecordStore implements WindowRecords {
     this.mtrBuf = new Uint32Array(mtrs);
   }
 
-  /** True when fewer than `margin` more records fit. */
+  /** True when `margin` more records might not fit (each could start a block). */
   nearlyFull(margin: number): boolean {
-    return this.count + margin > this.capacity * this.share;
+    return this.bump - this.freeBlocks + margin > this.blocks * this.share;
   }
 
   /** Part of the capacity and arena the current window may use (see reset). */
@@ -166,13 +178,13 @@ export class RecordStore implements WindowRecords {
         const n = p + 1;
         this.pageSpace = grow(this.pageSpace, n);
         this.pageNo = grow(this.pageNo, n);
-        this.firstLive = grow(this.firstLive, n);
+        this.head = grow(this.head, n);
+        this.tail = grow(this.tail, n);
         this.liveCount = grow(this.liveCount, n);
         this.pageFlags = grow(this.pageFlags, n);
       }
       this.pageSpace[p] = spaceId;
       this.pageNo[p] = pageNo;
-      this.firstLive[p] = 0;
       this.liveCount[p] = 0;
       this.pageFlags[p] = 0;
       this.pageTable.set(spaceId, pageNo, p);
@@ -184,6 +196,43 @@ export class RecordStore implements WindowRecords {
     this.lastPageNo = pageNo;
     this.lastPage = p;
     return p;
+  }
+
+  /** Gives page p's blocks back (all of them: the chain is head..tail). */
+  private freeChain(p: number): void {
+    const n = this.liveCount[p]!;
+    if (n === 0) return;
+    this.next[this.tail[p]!] = this.freeHead;
+    this.freeHead = this.head[p]!;
+    this.freeBlocks += Math.ceil(n / BLOCK_ROWS);
+    this.liveCount[p] = 0;
+  }
+
+  /** Word offset of a new row at the end of page p's chain. */
+  private rowFor(p: number): number {
+    const n = this.liveCount[p]!;
+    const k = n % BLOCK_ROWS;
+    if (k !== 0) {
+      this.liveCount[p] = n + 1;
+      return this.tail[p]! * BLOCK_WORDS + k * RECORD_WORDS;
+    }
+    let b = this.freeHead;
+    if (b >= 0) {
+      this.freeHead = this.next[b]!;
+      this.freeBlocks--;
+    } else {
+      if (this.bump >= this.blocks) {
+        const lsn = BigInt(this.mtrStart[this.mtrCount - 1]!);
+        throw new IbarchiveError('refused', `an mtr touches more pages than a window of ${this.capacity} records holds; give prepare more --use-memory`, { lsn });
+      }
+      b = this.bump++;
+    }
+    this.next[b] = -1;
+    if (n === 0) this.head[p] = b;
+    else this.next[this.tail[p]!] = b;
+    this.tail[p] = b;
+    this.liveCount[p] = n + 1;
+    return b * BLOCK_WORDS;
   }
 
   /**
@@ -203,70 +252,67 @@ export class RecordStore implements WindowRecords {
     dataEnd: number,
     reset: 0 | typeof PAGE_INIT | typeof PAGE_FREED,
   ): void {
-    const r = this.count++;
+    this.count++;
     const p = this.pageIndex(spaceId, pageNo);
+    if (reset) {
+      this.freeChain(p);
+      this.pageFlags[p] = reset;
+    }
+    const o = this.rowFor(p);
     const rec = this.rec;
-    const o = r * RECORD_WORDS;
-    rec[o] = p;
-    rec[o + 1] = mtr;
-    rec[o + 2] = (((type & 0x70) | (subtype + 1)) << 16) | offset;
-    rec[o + 3] = length;
+    rec[o + R_MTR] = mtr;
+    rec[o + R_CODE_OFFSET] = (((type & 0x70) | (subtype + 1)) << 16) | offset;
+    rec[o + R_LENGTH] = length;
     // With an arena the data range is made absolute in it (MEMMOVE keeps its source offset there).
     const delta = (type & 0x70) === MEMMOVE ? 0 : this.delta;
-    rec[o + 4] = dataStart + delta;
-    rec[o + 5] = dataEnd + delta;
-    rec[o + 6] = this.mtrStart[mtr]! - this.baseLsn;
-    if (reset) {
-      this.firstLive[p] = r;
-      this.liveCount[p] = 1;
-      this.pageFlags[p] = reset;
-    } else {
-      this.liveCount[p]!++;
-    }
+    rec[o + R_DATA_START] = dataStart + delta;
+    rec[o + R_DATA_END] = dataEnd + delta;
+    rec[o + R_START] = this.mtrStart[mtr]! - this.baseLsn;
   }
 
   /** Appends a WRITE of at most INLINE_MAX bytes, its data bytes[dataStart, dataEnd) copied into the row. */
   addInlineWrite(spaceId: number, pageNo: number, mtr: number, type: number, offset: number, bytes: Uint8Array, dataStart: number, dataEnd: number): void {
-    const r = this.count++;
+    this.count++;
     const p = this.pageIndex(spaceId, pageNo);
+    const o = this.rowFor(p);
     const rec = this.rec;
-    const o = r * RECORD_WORDS;
     let w0 = 0;
     let w1 = 0;
     for (let i = dataStart, k = 0; i < dataEnd; i++, k++) {
       if (k < 4) w0 |= bytes[i]! << (k << 3);
       else w1 |= bytes[i]! << ((k - 4) << 3);
     }
-    rec[o] = p;
-    rec[o + 1] = mtr;
-    rec[o + 2] = R_INLINE | ((type & 0x70) << 16) | offset;
-    rec[o + 3] = dataEnd - dataStart;
-    rec[o + 4] = w0;
-    rec[o + 5] = w1;
-    rec[o + 6] = this.mtrStart[mtr]! - this.baseLsn;
-    this.liveCount[p]!++;
+    rec[o + R_MTR] = mtr;
+    rec[o + R_CODE_OFFSET] = R_INLINE | ((type & 0x70) << 16) | offset;
+    rec[o + R_LENGTH] = dataEnd - dataStart;
+    rec[o + R_DATA_START] = w0;
+    rec[o + R_DATA_END] = w1;
+    rec[o + R_START] = this.mtrStart[mtr]! - this.baseLsn;
   }
 
-  /** Record type of record r. */
-  typeOf(r: number): number {
-    return (this.rec[r * RECORD_WORDS + R_CODE_OFFSET]! >>> 16) & 0x70;
+  /** Record type of the row at word offset o. */
+  typeOf(o: number): number {
+    return (this.rec[o + R_CODE_OFFSET]! >>> 16) & 0x70;
   }
 
-  /** EXTENDED subtype of record r (-1 for other types). */
-  subtypeOf(r: number): number {
-    return ((this.rec[r * RECORD_WORDS + R_CODE_OFFSET]! >>> 16) & 0x0f) - 1;
+  /** EXTENDED subtype of the row at word offset o (-1 for other types). */
+  subtypeOf(o: number): number {
+    return ((this.rec[o + R_CODE_OFFSET]! >>> 16) & 0x0f) - 1;
   }
 
-  /** mtr index of record r. */
-  mtrOf(r: number): number {
-    return this.rec[r * RECORD_WORDS + R_MTR]!;
+  /** mtr index of the row at word offset o. */
+  mtrOf(o: number): number {
+    return this.rec[o + R_MTR]!;
   }
 
   /** Retires every collected record of a space (FILE_DELETE, TRIM_PAGES). */
   dropSpace(spaceId: number): void {
     const list = this.spaces.get(spaceId);
     if (!list) return;
-    for (const p of list) this.pageFlags[p] = PAGE_DEAD;
+    for (const p of list) {
+      this.freeChain(p);
+      this.pageFlags[p] = PAGE_DEAD;
+    }
     this.pageTable.deleteSpace(spaceId);
     this.spaces.delete(spaceId);
     this.lastSpace = -1;
@@ -284,6 +330,9 @@ export class RecordStore implements WindowRecords {
     this.arenaUsed = 0;
     this.delta = 0;
     this.count = 0;
+    this.bump = 0;
+    this.freeHead = -1;
+    this.freeBlocks = 0;
     this.baseLsn = -1;
     this.mtrCount = 0;
     this.pageCount = 0;
@@ -294,77 +343,36 @@ export class RecordStore implements WindowRecords {
     this.lastPage = -1;
   }
 
-  /** Drops the rows and log buffers once the batch is applied (the page list stays); returns the rows for reuse. */
-  release(): Uint32Array {
-    const rows = this.rec;
-    this.rec = new Uint32Array(0);
-    this.buffers.length = 0;
-    this.bufferBytes = 0;
-    this.count = 0;
-    this.pageTable.clear();
-    return rows;
-  }
-
-  /** Approximate heap bytes held: log buffers, columns in use, mtrs and pages. */
-  memoryBytes(): number {
-    // + 4 bytes per record for the permutation of sortByPage()
-    return this.bufferBytes + this.count * (RECORD_BYTES + 4) + this.mtrCount * 20 + this.pageCount * 80;
-  }
-
-  /** Counting sort of the live records by page (log order kept within a page). */
-  sortByPage(): PageOrder {
-    return sortByPage(this);
+  /** Live records in all. */
+  liveRecords(): number {
+    let n = 0;
+    for (let p = 0; p < this.pageCount; p++) if (this.pageFlags[p] !== PAGE_DEAD) n += this.liveCount[p]!;
+    return n;
   }
 
   /**
-   * Copies the live rows into `dest` grouped by page (log order kept within a
-   * page); returns where each page's rows start (see WindowRecords.start).
+   * The window for another thread; needs an arena, and the arena, rows and
+   * chains in shared memory to be shared rather than copied.
    */
-  sortInto(dest: Uint32Array): Uint32Array {
-    const { start } = sortByPage(this, EMPTY);
-    const n = this.pageCount;
-    const fill = start.slice(0, n);
-    const rec = this.rec;
-    const first = this.firstLive;
-    const flags = this.pageFlags;
-    for (let r = 0, o = 0; r < this.count; r++, o += RECORD_WORDS) {
-      const p = rec[o]!;
-      if (r < first[p]! || flags[p] === PAGE_DEAD) continue;
-      const d = fill[p]!++ * RECORD_WORDS;
-      dest[d] = p;
-      dest[d + 1] = rec[o + 1]!;
-      dest[d + 2] = rec[o + 2]!;
-      dest[d + 3] = rec[o + 3]!;
-      dest[d + 4] = rec[o + 4]!;
-      dest[d + 5] = rec[o + 5]!;
-      dest[d + 6] = rec[o + 6]!;
-    }
-    return start;
-  }
-
-  /**
-   * The window for another thread; needs an arena, and the arena (and
-   * `sorted`, rows grouped by sortInto) in shared memory to be shared rather
-   * than copied.
-   */
-  windowMessage(sorted?: { rows: Uint32Array; start: Uint32Array }): WindowMessage {
+  windowMessage(): WindowMessage {
     const arena = this.arena!;
+    const n = this.pageCount;
     return {
-      count: sorted ? sorted.start[this.pageCount]! : this.count,
-      rec: sorted ? sorted.rows.subarray(0, sorted.start[this.pageCount]! * RECORD_WORDS) : this.rec.subarray(0, this.count * RECORD_WORDS),
-      start: sorted?.start,
+      count: this.count,
+      rec: this.rec,
+      next: this.next,
       baseLsn: this.baseLsn,
       arena,
       views: this.buffers.map((b) => [b.byteOffset - arena.byteOffset, b.length]),
       mtrStart: this.mtrStart.slice(0, this.mtrCount),
       mtrEnd: this.mtrEnd.slice(0, this.mtrCount),
       mtrBuf: this.mtrBuf.slice(0, this.mtrCount),
-      pageCount: this.pageCount,
-      pageSpace: this.pageSpace.slice(0, this.pageCount),
-      pageNo: this.pageNo.slice(0, this.pageCount),
-      firstLive: this.firstLive.slice(0, this.pageCount),
-      liveCount: this.liveCount.slice(0, this.pageCount),
-      pageFlags: this.pageFlags.slice(0, this.pageCount),
+      pageCount: n,
+      pageSpace: this.pageSpace.slice(0, n),
+      pageNo: this.pageNo.slice(0, n),
+      head: this.head.slice(0, n),
+      liveCount: this.liveCount.slice(0, n),
+      pageFlags: this.pageFlags.slice(0, n),
     };
   }
 
@@ -375,11 +383,8 @@ export class RecordStore implements WindowRecords {
     return [...list].sort((a, b) => this.pageNo[a]! - this.pageNo[b]!);
   }
 
-  /** Live records of a page in log order (for tests and descriptions). */
+  /** Word offsets of the live records of a page in log order (for tests and descriptions). */
   recordsOf(p: number): number[] {
-    const out: number[] = [];
-    if (this.pageFlags[p] === PAGE_DEAD) return out;
-    for (let r = this.firstLive[p]!; r < this.count; r++) if (this.rec[r * RECORD_WORDS] === p) out.push(r);
-    return out;
+    return rowsOf(this, p);
   }
 }

@@ -4,7 +4,21 @@ import { pageLsnNumber } from './fsp.js';
 import { PAGE_DEFERRED, PAGE_DONE, SLOT_BROKEN, SLOT_FREED, SLOT_INIT, SLOT_LOADED, type PageCache } from './page-cache.js';
 import type { PageLoader } from './page-loader.js';
 import { RecordView } from './record-view.js';
-import { PAGE_INIT, R_CODE_OFFSET, R_DATA_END, R_DATA_START, R_INLINE, R_LENGTH, R_MTR, R_START, RECORD_WORDS, sortByPage, type WindowRecords } from './window-records.js';
+import {
+  BLOCK_ROWS,
+  BLOCK_WORDS,
+  PAGE_DEAD,
+  PAGE_INIT,
+  R_CODE_OFFSET,
+  R_DATA_END,
+  R_DATA_START,
+  R_INLINE,
+  R_LENGTH,
+  R_MTR,
+  R_START,
+  RECORD_WORDS,
+  type WindowRecords,
+} from './window-records.js';
 
 export interface WindowApplyOptions {
   /** Space whose file is not known: `defer` its pages to a later pass (pass 1), or `ignore` them with a warning. */
@@ -16,7 +30,7 @@ export interface WindowApplyOptions {
 
 /**
  * Applies the page records of a window of the log (a RecordStore: records
- * grouped by page, in log order within a page, INIT_PAGE / FREE_PAGE having
+ * chained by page, in log order within a page, INIT_PAGE / FREE_PAGE having
  * voided the records before them) to the pages of a PageCache. A page is read
  * the first time a window has records for it (not for INIT_PAGE / FREE_PAGE);
  * the page-LSN rule compares each record's mtr start LSN with the
@@ -42,18 +56,15 @@ export class WindowApplier {
     this.ctx = { pageSize: cache.pageSize, lsn: undefined, file: undefined };
   }
 
-  /** `spare`: a buffer for the page order, reused when large enough; `voided`: pages to skip, reset by the next window. */
-  apply(s: WindowRecords, spare?: Uint32Array, voided?: Map<number, Set<number>>): void {
+  /** `voided`: pages to skip, reset by a later window. */
+  apply(s: WindowRecords, voided?: Map<number, Set<number>>): void {
     const cache = this.cache;
     const ps = cache.pageSize;
-    // Rows already grouped by page (sortInto) are read in order; else through a permutation.
-    const grouped = s.start;
-    const { perm, start } = grouped ? { perm: undefined, start: grouped } : sortByPage(s, spare);
     const rec = s.rec;
+    const next = s.next;
     for (let p = 0; p < s.pageCount; p++) {
-      const first = start[p]!;
-      const end = start[p + 1]!;
-      if (first === end) continue;
+      const live = s.liveCount[p]!;
+      if (live === 0 || s.pageFlags[p] === PAGE_DEAD) continue;
       const spaceId = s.pageSpace[p]!;
       const pageNo = s.pageNo[p]!;
       const reset = s.pageFlags[p]!;
@@ -78,8 +89,14 @@ export class WindowApplier {
       if (cache.state[slot]! & SLOT_BROKEN) continue;
       let lastMtr = -1;
       const skipBelow = cache.diskLsn[slot]! - s.baseLsn;
-      for (let i = first; i < end; i++) {
-        const o = (perm ? perm[i]! : i) * RECORD_WORDS;
+      // The chain: blocks of BLOCK_ROWS rows, all full but the last.
+      let block = s.head[p]!;
+      for (let i = 0, k = 0; i < live; i++, k++) {
+        if (k === BLOCK_ROWS) {
+          block = next[block]!;
+          k = 0;
+        }
+        const o = block * BLOCK_WORDS + k * RECORD_WORDS;
         if (rec[o + R_START]! < skipBelow) {
           this.skipped++;
           continue;

@@ -9,18 +9,17 @@ export const PAGE_FREED = 2;
 export const PAGE_DEAD = 4;
 
 /**
- * Words of a record row: page index, mtr index, (type | subtype + 1) << 16 |
- * offset, length, data start (MEMMOVE: source offset), data end, mtr start LSN
- * minus the store's base LSN.
+ * Words of a record row: mtr index, (type | subtype + 1) << 16 | offset,
+ * length, data start (MEMMOVE: source offset), data end, mtr start LSN minus
+ * the store's base LSN.
  */
-export const RECORD_WORDS = 7;
-export const R_PAGE = 0;
-export const R_MTR = 1;
-export const R_CODE_OFFSET = 2;
-export const R_LENGTH = 3;
-export const R_DATA_START = 4;
-export const R_DATA_END = 5;
-export const R_START = 6;
+export const RECORD_WORDS = 6;
+export const R_MTR = 0;
+export const R_CODE_OFFSET = 1;
+export const R_LENGTH = 2;
+export const R_DATA_START = 3;
+export const R_DATA_END = 4;
+export const R_START = 5;
 /**
  * Flag in the R_CODE_OFFSET word: a WRITE of at most 8 bytes whose data is in
  * the row itself (R_DATA_START: bytes 0..3, R_DATA_END: bytes 4..7, first byte
@@ -31,17 +30,22 @@ export const R_INLINE = 0x80 << 16;
 export const INLINE_MAX = 8;
 /** Bytes per stored record. */
 export const RECORD_BYTES = RECORD_WORDS * 4;
-
-/** Page-grouped view of the live records: page p's records are perm[start[p] .. start[p + 1]). */
-export interface PageOrder {
-  readonly perm: Uint32Array;
-  readonly start: Uint32Array;
-}
+/**
+ * Rows per block. A page's records are a chain of blocks (all full but the
+ * last), so that they are grouped by page as they are added and a page that
+ * INIT_PAGE / FREE_PAGE resets gives its blocks back at once.
+ */
+export const BLOCK_ROWS = 16;
+export const BLOCK_WORDS = BLOCK_ROWS * RECORD_WORDS;
 
 /** What applying a window reads: a RecordStore, or one received from another thread (windowMessage). */
 export interface WindowRecords {
+  /** Records added to the window (live or not). */
   readonly count: number;
+  /** Rows, in blocks of BLOCK_ROWS. */
   readonly rec: Uint32Array;
+  /** Next block of a chain, or -1. */
+  readonly next: Int32Array;
   readonly baseLsn: number;
   readonly buffers: readonly Uint8Array[];
   readonly mtrStart: Float64Array;
@@ -50,41 +54,35 @@ export interface WindowRecords {
   readonly pageCount: number;
   readonly pageSpace: Uint32Array;
   readonly pageNo: Uint32Array;
-  readonly firstLive: Int32Array;
+  /** First block of the page's live records (valid when liveCount > 0). */
+  readonly head: Int32Array;
+  /** Live records of the page, in log order along its chain. */
   readonly liveCount: Uint32Array;
   readonly pageFlags: Uint8Array;
   /** When set, every row's data range is an offset into this one array (not into `buffers[mtrBuf]`). */
   readonly flat?: Uint8Array | undefined;
-  /** When set, `rec` holds only the live rows grouped by page: page p's are rows [start[p], start[p + 1]). */
-  readonly start?: Uint32Array | undefined;
 }
 
-/** A window as posted to another thread: rows and arena stay in shared memory, the small columns are copied. */
+/** A window as posted to another thread: rows, chains and arena stay in shared memory, the small columns are copied. */
 export interface WindowMessage extends Omit<WindowRecords, 'buffers' | 'flat'> {
   readonly arena: Uint8Array;
   /** Start and length of each buffer view within the arena. */
   readonly views: Array<[number, number]>;
 }
 
-/** Passed as `spare` to sortByPage when only `start` is wanted. */
-export const EMPTY = new Uint32Array(0);
-
-/** Counting sort of a window's live records by page (log order kept within a page). */
-export function sortByPage(w: WindowRecords, spare?: Uint32Array): PageOrder {
-  const n = w.pageCount;
-  const start = new Uint32Array(n + 1);
-  const rec = w.rec;
-  const first = w.firstLive;
-  const flags = w.pageFlags;
-  for (let p = 0; p < n; p++) start[p + 1] = start[p]! + (flags[p] === PAGE_DEAD ? 0 : w.liveCount[p]!);
-  if (spare === EMPTY) return { perm: EMPTY, start };
-  const fill = start.slice(0, n);
-  const perm = spare && spare.length >= start[n]! ? spare : new Uint32Array(start[n]!);
-  for (let r = 0; r < w.count; r++) {
-    const p = rec[r * RECORD_WORDS]!;
-    if (r >= first[p]! && flags[p] !== PAGE_DEAD) perm[fill[p]!++] = r;
+/** Word offsets of the live rows of page p, in log order. */
+export function rowsOf(w: WindowRecords, p: number): number[] {
+  const out: number[] = [];
+  if (w.pageFlags[p] === PAGE_DEAD) return out;
+  let b = w.head[p]!;
+  for (let i = 0, k = 0; i < w.liveCount[p]!; i++, k++) {
+    if (k === BLOCK_ROWS) {
+      b = w.next[b]!;
+      k = 0;
+    }
+    out.push(b * BLOCK_WORDS + k * RECORD_WORDS);
   }
-  return { perm, start };
+  return out;
 }
 
 /** The window received from windowMessage(). */

@@ -39,7 +39,7 @@ function baseDir(t: { teardown(f: () => void): void }, pages: number): string {
 async function pass(dir: string, mtrs: MtrBuilder[], cache: PageCache, perMtr = false) {
   const loader = new PageLoader(dir, PS, (id) => (id === 5 ? 'a.ibd' : undefined));
   const applier = new WindowApplier(cache, loader, { unknownSpaces: 'ignore' });
-  const plan = new Planner(new SpaceKnowledge(), { pageSize: PS }, true, 1 << 19, undefined, (id, to) => applier.dropSpace(id, to));
+  const plan = new Planner(new SpaceKnowledge(), { pageSize: PS }, true, 1 << 19, (id, to) => applier.dropSpace(id, to));
   const src = linearSource('test.log', FIRST, linearLog(mtrs.map((m) => m.records())));
   for await (const item of readMtrBatches(src, FIRST, { batchBytes: 4096 })) {
     if ((item as LogEnd).kind === 'end') break;
