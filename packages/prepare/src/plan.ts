@@ -128,12 +128,20 @@ export class Planner {
       if (buf < 0 && this.collect) {
         buf = this.store.addBuffer(batch.bytes, start);
         if (buf < 0 && store.mtrCount === 0) {
-          throw new IbarchiveError('internal', `a log read of ${batch.bytes.length - start} bytes does not fit a window's arena of ${store.arena?.length} bytes`);
+          throw new IbarchiveError('internal', `a log read at offset ${start} does not fit a window's arena of ${store.arena?.length} bytes`);
         }
         if (buf < 0) {
           this.full = true;
           break;
         }
+      }
+      if (this.collect && end > store.keptEnd) {
+        // The arena took only part of this read: the rest goes to the next window.
+        if (store.mtrCount === 0) {
+          throw new IbarchiveError('internal', `an mtr of ${end - start} bytes does not fit a window's arena of ${store.arena?.length} bytes`);
+        }
+        this.full = true;
+        break;
       }
       try {
         this.addMtr(batch.bytes, buf, start, batch.recordsEnds[i]!, end, baseN);

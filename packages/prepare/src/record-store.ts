@@ -134,26 +134,33 @@ export class RecordStore implements WindowRecords {
 
   /**
    * Keeps the log bytes records point into (offsets stay relative to
-   * `bytes`): referenced, or with an arena, `bytes[from..]` copied there
-   * (-1 when it has no room left).
+   * `bytes`): referenced, or with an arena, as much of `bytes[from..]` as the
+   * window has room for copied there (-1 when it has no room left). Mtrs
+   * ending after `keptEnd` cannot be added from this buffer.
    */
   addBuffer(bytes: Uint8Array, from = 0): number {
     let kept = bytes;
+    this.keptEnd = bytes.length;
     if (this.arena) {
       // The copy of bytes[from..] starts at arena[at]; the view starts `from` bytes earlier, so
       // offsets into `bytes` are offsets into the view (the first copy of a window may waste `from` bytes).
       const at = Math.max(this.arenaUsed, from);
-      if (at + bytes.length - from > this.arena.length * this.share && this.mtrCount > 0) return -1;
-      if (at + bytes.length - from > this.arena.length) return -1;
-      this.arena.set(bytes.subarray(from), at);
-      kept = this.arena.subarray(at - from, at - from + bytes.length);
+      const limit = this.mtrCount > 0 ? Math.floor(this.arena.length * this.share) : this.arena.length;
+      const n = Math.min(bytes.length - from, limit - at);
+      if (n <= 0) return -1;
+      this.arena.set(bytes.subarray(from, from + n), at);
+      kept = this.arena.subarray(at - from, at + n);
       this.delta = at - from;
-      this.arenaUsed = at + bytes.length - from;
+      this.arenaUsed = at + n;
+      this.keptEnd = from + n;
     }
     this.buffers.push(kept);
-    this.bufferBytes += bytes.length - from;
+    this.bufferBytes += this.keptEnd - from;
     return this.buffers.length - 1;
   }
+
+  /** End (in the coordinates of the last buffer added) of the bytes kept from it. */
+  keptEnd = 0;
 
   addMtr(start: number, end: number, buf: number): number {
     const i = this.mtrCount++;
