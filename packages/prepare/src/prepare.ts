@@ -87,8 +87,8 @@ const DEFAULT_MEMORY = 1 << 30;
  * into a window) before the next read is made.
  */
 export const SOURCE_READ_BUFFERS = 4;
-/** Memory set aside for log reads (prefetched chunks, the batch being decoded). */
-const LOG_MEMORY = 96 << 20;
+/** Memory set aside for log reads (SOURCE_READ_BUFFERS prefetched chunks of up to 17 MiB). */
+const LOG_MEMORY = 72 << 20;
 /** Fewest pages a pass holds, whatever --use-memory says. */
 const MIN_SLOTS = 64;
 /** Share of a pass's progress that is reading and applying (the rest is writing pages). */
@@ -110,7 +110,11 @@ const WINDOW_SHARE = 0.11;
  */
 export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const dir = opts.targetDir;
-  const sources = opts.sources.map((s) => prefetching(s));
+  const memory = opts.useMemory ?? DEFAULT_MEMORY;
+  // Log reads of batchBytes, served from prefetched chunks of twice that (each chunk also holds the
+  // 1 MiB overlap with the previous one).
+  const batchBytes = Math.max(1 << 20, Math.min(8 << 20, Math.floor(memory / 16)));
+  const sources = opts.sources.map((s) => prefetching(s, 2 * batchBytes + (1 << 20)));
   const warnings: string[] = [];
   const warn = (m: string) => {
     warnings.push(m);
@@ -140,11 +144,9 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const ddl = await planBackupDdl(dir, files);
   const scan = await scanTablespaces(dir, files, layoutAfterDdl(files, ddl));
   const ps = scan.pageSize;
-  const memory = opts.useMemory ?? DEFAULT_MEMORY;
   // Memory: log reads (prefetched chunks, the batch decoded) about LOG_MEMORY; SLOTS window slots
   // (rows chained by page, and an arena holding the log bytes they point into), each WINDOW_SHARE
   // of it; the pages of a pass the rest.
-  const batchBytes = Math.max(1 << 20, Math.min(8 << 20, Math.floor(memory / 16)));
   const windowBytes = Math.max(4 << 20, Math.min(192 << 20, Math.floor(memory * WINDOW_SHARE)));
   const windowRecords = Math.max(MAX_RECORDS_PER_MTR, Math.floor((windowBytes * 0.6) / RECORD_BYTES));
   // An arena takes at least two log reads, so that every window makes progress.

@@ -46,6 +46,9 @@ export {
   BLOCK_ROWS,
 } from './window-records.js';
 
+/** Fewest bytes of an mtr: a 1-byte record, the terminator and the CRC-32C. */
+const MIN_MTR_BYTES = 6;
+
 function grow<T extends Uint8Array | Uint32Array | Int32Array | Float64Array>(a: T, need: number): T {
   if (need <= a.length) return a;
   let n = a.length * 2;
@@ -117,11 +120,13 @@ export class RecordStore implements WindowRecords {
     const words = this.blocks * BLOCK_WORDS;
     this.rec = new Uint32Array(shared ? new SharedArrayBuffer(words * 4) : new ArrayBuffer(words * 4));
     this.next = new Int32Array(shared ? new SharedArrayBuffer(this.blocks * 4) : new ArrayBuffer(this.blocks * 4));
-    // Untouched capacity costs nothing; an mtr averages several records.
-    const mtrs = Math.max(1024, capacity >>> 2);
-    this.mtrStart = new Float64Array(mtrs);
-    this.mtrEnd = new Float64Array(mtrs);
-    this.mtrBuf = new Uint32Array(mtrs);
+    // Untouched capacity costs nothing. Shared: room for every mtr the arena can hold (an mtr takes
+    // at least MIN_MTR_BYTES), so the columns never grow and are posted without a copy.
+    const mtrs = shared && arena ? Math.ceil(arena.length / MIN_MTR_BYTES) + 1 : Math.max(1024, capacity >>> 2);
+    const column = (bytes: number) => (shared ? new SharedArrayBuffer(mtrs * bytes) : new ArrayBuffer(mtrs * bytes));
+    this.mtrStart = new Float64Array(column(8));
+    this.mtrEnd = new Float64Array(column(8));
+    this.mtrBuf = new Uint32Array(column(4));
   }
 
   /** True when `margin` more records might not fit (each could start a block). */
@@ -371,9 +376,9 @@ export class RecordStore implements WindowRecords {
       baseLsn: this.baseLsn,
       arena,
       views: this.buffers.map((b) => [b.byteOffset - arena.byteOffset, b.length]),
-      mtrStart: this.mtrStart.slice(0, this.mtrCount),
-      mtrEnd: this.mtrEnd.slice(0, this.mtrCount),
-      mtrBuf: this.mtrBuf.slice(0, this.mtrCount),
+      mtrStart: this.mtrStart,
+      mtrEnd: this.mtrEnd,
+      mtrBuf: this.mtrBuf,
       pageCount: n,
       pageSpace: this.pageSpace.slice(0, n),
       pageNo: this.pageNo.slice(0, n),
