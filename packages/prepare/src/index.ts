@@ -1,4 +1,5 @@
-export { prepare, SOURCE_READ_BUFFERS, type PrepareOptions, type PrepareResult, type PrepareProgress } from './prepare.js';
+export { prepare, type PrepareOptions, type PrepareResult, type PrepareProgress } from './prepare.js';
+export { SOURCE_READ_BUFFERS, memoryPlan, type MemoryPlan } from './memory-plan.js';
 export { inspectBase, BASE_LOG_COPY, type BaseInfo } from './base.js';
 export { STATE_FILE, readState, type PrepareState } from './state.js';
 export { JOURNAL_FILE } from './journal.js';

@@ -1,6 +1,7 @@
 import type { LogEnd, Lsn, MtrBatch } from '@ibarchive/parser';
 import type { ApplyPipeline, PassResult } from './apply-pipeline.js';
 import type { ToWorker } from './apply-messages.js';
+import { LOOK_AHEAD, SLOTS } from './memory-plan.js';
 import type { Planner } from './plan.js';
 import { PAGE_FREED, PAGE_INIT, RecordStore } from './record-store.js';
 
@@ -65,10 +66,6 @@ export function windowSlots(records: number, arenaBytes: number): WindowSlot[] {
   }));
 }
 
-/** Windows decoded and held back until the next LOOK_AHEAD are decoded (see runPass). */
-export const LOOK_AHEAD = 2;
-/** One window being applied, LOOK_AHEAD held back, one being decoded. */
-export const SLOTS = LOOK_AHEAD + 2;
 
 /**
  * The pages a window resets (INIT_PAGE or FREE_PAGE): the previous window's

@@ -17,10 +17,10 @@ import { JOURNAL_FILE, readJournal } from './journal.js';
 import { describeNewerPage, findNewerPage } from './page-scan.js';
 import { normalizeLogName, PageStore, replayJournal } from './page-store.js';
 import { ApplyPipeline, type PassResult } from './apply-pipeline.js';
-import { BatchFeed, runPass, SLOTS, windowSlots } from './passes.js';
-import { RECORD_BYTES } from './record-store.js';
+import { BatchFeed, runPass, windowSlots } from './passes.js';
+import { memoryPlan, readSizes } from './memory-plan.js';
 import { runFileOps, writePass } from './write-pages.js';
-import { MAX_RECORDS_PER_MTR, Planner, SpaceKnowledge } from './plan.js';
+import { Planner, SpaceKnowledge } from './plan.js';
 import { prefetching } from './prefetch.js';
 import { readStitched, type SourceSpan } from './stitch.js';
 import { removeIfExists, writeFileAtomic, writeState } from './state.js';
@@ -81,27 +81,8 @@ export interface PrepareResult {
 
 const DEFAULT_MEMORY = 1 << 30;
 
-/**
- * Reads of one source prepare may hold at once, plus one: the chunk being
- * decoded and the one read ahead (prefetch.ts); a batch is consumed (copied
- * into a window) before the next read is made.
- */
-export const SOURCE_READ_BUFFERS = 4;
-/** Memory set aside for log reads (SOURCE_READ_BUFFERS prefetched chunks of up to 17 MiB). */
-const LOG_MEMORY = 72 << 20;
-/** Fewest pages a pass holds, whatever --use-memory says. */
-const MIN_SLOTS = 64;
 /** Share of a pass's progress that is reading and applying (the rest is writing pages). */
 const SCAN_SHARE = 0.8;
-/**
- * Share of --use-memory for each of the SLOTS window slots (at most 192 MiB
- * each). Larger windows apply less: records of a page that an INIT_PAGE in a
- * later window voids are applied in vain (on the bench, 128 / 256 / 512 MiB
- * windows with no look-ahead apply 12.5 / 9.9 / 7.9 M records); the pages of
- * a pass get the rest.
- */
-const WINDOW_SHARE = 0.11;
-
 /**
  * Prepares the target directory (redo-format.md 6 and 7.2): applies the log
  * from the base's start LSN to `toLsn` (or the end of the sources), writes the
@@ -111,10 +92,7 @@ const WINDOW_SHARE = 0.11;
 export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const dir = opts.targetDir;
   const memory = opts.useMemory ?? DEFAULT_MEMORY;
-  // Log reads of batchBytes, served from prefetched chunks of twice that (each chunk also holds the
-  // 1 MiB overlap with the previous one).
-  const batchBytes = Math.max(1 << 20, Math.min(8 << 20, Math.floor(memory / 16)));
-  const sources = opts.sources.map((s) => prefetching(s, 2 * batchBytes + (1 << 20)));
+  const sources = opts.sources.map((s) => prefetching(s, readSizes(memory).chunkBytes));
   const warnings: string[] = [];
   const warn = (m: string) => {
     warnings.push(m);
@@ -144,15 +122,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const ddl = await planBackupDdl(dir, files);
   const scan = await scanTablespaces(dir, files, layoutAfterDdl(files, ddl));
   const ps = scan.pageSize;
-  // Memory: log reads (prefetched chunks, the batch decoded) about LOG_MEMORY; SLOTS window slots
-  // (rows chained by page, and an arena holding the log bytes they point into), each WINDOW_SHARE
-  // of it; the pages of a pass the rest.
-  const windowBytes = Math.max(4 << 20, Math.min(192 << 20, Math.floor(memory * WINDOW_SHARE)));
-  const windowRecords = Math.max(MAX_RECORDS_PER_MTR, Math.floor((windowBytes * 0.6) / RECORD_BYTES));
-  // An arena takes at least two log reads, so that every window makes progress.
-  const arenaBytes = Math.max(Math.floor(windowBytes * 0.4), 2 * batchBytes + (5 << 20));
-  const maxSlots = Math.max(MIN_SLOTS, Math.floor((memory - LOG_MEMORY - SLOTS * windowBytes) / ps));
-  const flushBytes = Math.max(ps * 64, Math.min(64 << 20, Math.floor(memory / 16)));
+  const { batchBytes, windowRecords, arenaBytes, maxSlots, flushBytes } = memoryPlan(memory, ps);
 
   // Pass 1: read the whole needed range, validating every mtr; the apply thread applies it window
   // by window to pages in memory. Nothing on disk changes before every check below has passed.

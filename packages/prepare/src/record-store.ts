@@ -138,23 +138,23 @@ export class RecordStore implements WindowRecords {
   private share = 1;
 
   /**
-   * Keeps the log bytes records point into (offsets stay relative to
-   * `bytes`): referenced, or with an arena, as much of `bytes[from..]` as the
-   * window has room for copied there (-1 when it has no room left). Mtrs
-   * ending after `keptEnd` cannot be added from this buffer.
+   * Keeps the log bytes records point into: referenced (row offsets stay
+   * relative to `bytes`), or with an arena, as much of `bytes[from..]` as the
+   * window has room for copied there (-1 when it has no room left); rows then
+   * hold offsets into the arena (`flat`) and `buffers` only tells which parts
+   * of it hold log. Mtrs ending after `keptEnd` cannot be added from this buffer.
    */
   addBuffer(bytes: Uint8Array, from = 0): number {
     let kept = bytes;
     this.keptEnd = bytes.length;
     if (this.arena) {
-      // The copy of bytes[from..] starts at arena[at]; the view starts `from` bytes earlier, so
-      // offsets into `bytes` are offsets into the view (the first copy of a window may waste `from` bytes).
-      const at = Math.max(this.arenaUsed, from);
+      const at = this.arenaUsed;
       const limit = this.mtrCount > 0 ? Math.floor(this.arena.length * this.share) : this.arena.length;
       const n = Math.min(bytes.length - from, limit - at);
       if (n <= 0) return -1;
       this.arena.set(bytes.subarray(from, from + n), at);
-      kept = this.arena.subarray(at - from, at + n);
+      kept = this.arena.subarray(at, at + n);
+      // bytes[i] is arena[i + delta] (delta < 0 when the copy starts later in `bytes` than in the arena).
       this.delta = at - from;
       this.arenaUsed = at + n;
       this.keptEnd = from + n;

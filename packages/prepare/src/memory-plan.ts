@@ -1,0 +1,67 @@
+import { MAX_RECORDS_PER_MTR } from './plan.js';
+import { RECORD_BYTES } from './record-store.js';
+
+/**
+ * Reads of one source prepare may hold at once, plus one: the chunk being
+ * decoded and the one read ahead (prefetch.ts); a batch is consumed (copied
+ * into a window) before the next read is made.
+ */
+export const SOURCE_READ_BUFFERS = 4;
+/** One window being applied, LOOK_AHEAD held back, one being decoded (see passes.ts). */
+export const LOOK_AHEAD = 2;
+export const SLOTS = LOOK_AHEAD + 2;
+/** Fewest pages a pass holds, whatever --use-memory says. */
+const MIN_SLOTS = 64;
+/**
+ * Share of --use-memory for each of the SLOTS window slots (at most 192 MiB
+ * each). Larger windows apply less: records of a page that an INIT_PAGE in a
+ * later window voids are applied in vain (on the bench, 128 / 256 / 512 MiB
+ * windows with no look-ahead apply 12.5 / 9.9 / 7.9 M records).
+ */
+const WINDOW_SHARE = 0.11;
+/**
+ * Share of --use-memory kept for pages at least: pages that do not fit cost
+ * a further pass over the whole log each, far more than smaller windows do.
+ */
+const PAGE_SHARE = 0.5;
+/** Smallest arena: the largest mtr (1 MiB) and then some. */
+const MIN_ARENA = 2 << 20;
+
+/** How prepare splits its memory (see memoryPlan). */
+export interface MemoryPlan {
+  /** Bytes per log read, and per prefetched chunk (twice that, plus the 1 MiB overlap). */
+  readonly batchBytes: number;
+  readonly chunkBytes: number;
+  /** Per window slot: bytes in all, rows, and the arena the log bytes are copied into. */
+  readonly windowBytes: number;
+  readonly windowRecords: number;
+  readonly arenaBytes: number;
+  /** Pages one pass holds. */
+  readonly maxSlots: number;
+  /** Bytes of pages written per flush group. */
+  readonly flushBytes: number;
+}
+
+/** Log reads of `batchBytes`, served from prefetched chunks of twice that plus the 1 MiB overlap with the previous chunk. */
+export function readSizes(memory: number): { batchBytes: number; chunkBytes: number } {
+  const batchBytes = Math.max(1 << 20, Math.min(8 << 20, Math.floor(memory / 64)));
+  return { batchBytes, chunkBytes: 2 * batchBytes + (1 << 20) };
+}
+
+/**
+ * Splits `memory` (--use-memory) between log reads (SOURCE_READ_BUFFERS
+ * chunks), SLOTS windows (rows and arena) and the pages of a pass, which get
+ * at least PAGE_SHARE of it. Rows are reserved for the worst case but cost
+ * memory only as they are used (about the arena's size on real logs).
+ */
+export function memoryPlan(memory: number, pageSize: number): MemoryPlan {
+  const { batchBytes, chunkBytes } = readSizes(memory);
+  const logBytes = SOURCE_READ_BUFFERS * chunkBytes;
+  const forWindows = Math.max(0, memory * (1 - PAGE_SHARE) - logBytes) / SLOTS;
+  const windowBytes = Math.max(4 << 20, Math.floor(Math.min(192 << 20, memory * WINDOW_SHARE, forWindows)));
+  const windowRecords = Math.max(MAX_RECORDS_PER_MTR, Math.floor((windowBytes * 0.6) / RECORD_BYTES));
+  const arenaBytes = Math.max(MIN_ARENA, Math.floor(windowBytes * 0.4));
+  const maxSlots = Math.max(MIN_SLOTS, Math.floor((memory - logBytes - SLOTS * windowBytes) / pageSize));
+  const flushBytes = Math.max(pageSize * 64, Math.min(64 << 20, Math.floor(memory / 16)));
+  return { batchBytes, chunkBytes, windowBytes, windowRecords, arenaBytes, maxSlots, flushBytes };
+}

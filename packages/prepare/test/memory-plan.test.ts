@@ -1,0 +1,25 @@
+import test from 'ava';
+import { memoryPlan, SLOTS, SOURCE_READ_BUFFERS } from '../src/memory-plan.js';
+
+const MiB = 1 << 20;
+
+test('pages get at least half of --use-memory from 64 MiB up, and the parts fit in it', (t) => {
+  for (const mib of [64, 100, 128, 256, 512, 1024, 4096, 65536]) {
+    const memory = mib * MiB;
+    const p = memoryPlan(memory, 16384);
+    const pages = p.maxSlots * 16384;
+    t.true(pages >= memory * 0.5 - 16384, `${mib} MiB: ${pages / MiB} MiB of pages`);
+    const used = SOURCE_READ_BUFFERS * p.chunkBytes + SLOTS * p.windowBytes + pages;
+    t.true(used <= memory, `${mib} MiB: ${used / MiB} MiB planned`);
+    t.true(p.arenaBytes >= 2 * MiB && p.chunkBytes > p.batchBytes + MiB, `${mib} MiB: arena ${p.arenaBytes}, chunk ${p.chunkBytes}`);
+  }
+});
+
+test('the default 1 GiB keeps large windows; a tiny budget still gets a working plan', (t) => {
+  const d = memoryPlan(1024 * MiB, 16384);
+  t.true(d.windowBytes >= 100 * MiB, `${d.windowBytes / MiB} MiB windows`);
+  t.is(d.batchBytes, 8 * MiB);
+  const tiny = memoryPlan(2 * MiB, 16384);
+  t.is(tiny.maxSlots, 64);
+  t.true(tiny.arenaBytes >= 2 * MiB);
+});
