@@ -8,6 +8,8 @@ export interface WorkerSetup {
   readonly dir: string;
   readonly pageSize: number;
   readonly maxSlots: number;
+  /** Scratch file for pages beyond maxSlots (see PageCache); without it they are deferred to a later pass. */
+  readonly spillPath?: string | undefined;
 }
 
 export type ToWorker =

@@ -3,6 +3,7 @@ import { IbarchiveError } from '@ibarchive/parser';
 import { ApplyError } from './apply/index.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './apply-messages.js';
 import { CacheSnapshot } from './page-cache.js';
+import { SpillFile } from './spill-file.js';
 import type { WindowMessage } from './window-records.js';
 
 /** What the apply thread reports at the end of a pass. */
@@ -31,7 +32,11 @@ export class ApplyPipeline {
   private readonly drops: ToWorker[] = [];
   private passDone: { resolve: (r: PassResult) => void; reject: (e: Error) => void } | undefined;
 
+  /** Reads back the pages the apply thread spilled (see PageCache). */
+  readonly spill: SpillFile | undefined;
+
   constructor(setup: WorkerSetup, onWarning?: (message: string) => void) {
+    this.spill = setup.spillPath === undefined ? undefined : new SpillFile(setup.spillPath, setup.pageSize, true);
     this.worker = new Worker(new URL('./apply-worker.js', import.meta.url), { workerData: setup });
     this.worker.on('message', (m: FromWorker) => {
       if (m.kind === 'applied') {
@@ -41,7 +46,7 @@ export class ApplyPipeline {
         onWarning?.(m.message);
       } else if (m.kind === 'pass-done') {
         this.passDone?.resolve({
-          pages: new CacheSnapshot(m.pages),
+          pages: new CacheSnapshot(m.pages, this.spill),
           applied: m.applied,
           skipped: m.skipped,
           touched: new Map(m.touched),
@@ -116,5 +121,6 @@ export class ApplyPipeline {
   async close(): Promise<void> {
     this.worker.removeAllListeners('exit');
     await this.worker.terminate();
+    this.spill?.close();
   }
 }

@@ -4,6 +4,7 @@ import { ApplyError } from './apply/index.js';
 import { PageCache } from './page-cache.js';
 import { PageLoader } from './page-loader.js';
 import { PageTable } from './page-table.js';
+import { SpillFile } from './spill-file.js';
 import { windowFromMessage } from './window-records.js';
 import { WindowApplier } from './window-apply.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './apply-messages.js';
@@ -15,7 +16,8 @@ import type { FromWorker, ToWorker, WorkerSetup } from './apply-messages.js';
  */
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
-const cache = new PageCache(setup.pageSize, setup.maxSlots, true);
+const spill = setup.spillPath === undefined ? undefined : new SpillFile(setup.spillPath, setup.pageSize);
+const cache = new PageCache(setup.pageSize, setup.maxSlots, true, spill);
 let resolved = new Map<number, string | null>();
 let loader: PageLoader | undefined;
 let applier: WindowApplier | undefined;
@@ -84,6 +86,7 @@ function handle(m: ToWorker): void {
       return;
     case 'end': {
       loader?.close();
+      spill?.close();
       applier!.throwIfBroken();
       send({
         kind: 'pass-done',

@@ -22,6 +22,7 @@ import { memoryPlan, readSizes } from './memory-plan.js';
 import { runFileOps, writePass } from './write-pages.js';
 import { Planner, SpaceKnowledge } from './plan.js';
 import { prefetching } from './prefetch.js';
+import { SPILL_FILE } from './spill-file.js';
 import { readStitched, type SourceSpan } from './stitch.js';
 import { removeIfExists, writeFileAtomic, writeState } from './state.js';
 import { describeTablespace, scanTablespaces, type TablespaceScan } from './tablespaces.js';
@@ -68,10 +69,12 @@ export interface PrepareResult {
   readonly logBytes: number;
   readonly tablespaces: Array<{ spaceId: number; file: string | undefined; pages: number }>;
   readonly pagesTouched: number;
-  /** Passes over the log (pages that do not fit in memory need more than one); named for the JSON output. */
+  /** Passes over the log: one, and one more for pages of tablespaces found only later; named for the JSON output. */
   readonly batches: number;
   /** Page memory of one pass (bytes). */
   readonly memoryPerBatch: number;
+  /** Evictions of pages to the scratch file when they do not all fit in memory (--plan: pages beyond memory). */
+  readonly pagesSpilled: number;
   readonly pagesWritten: number;
   readonly filesExtended: number;
   readonly fileOps: number;
@@ -129,7 +132,9 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const spans: SourceSpan[] = [];
   const ends = new Map<LogSource, Lsn>();
   const knowledge = new SpaceKnowledge();
-  const pipe = opts.planOnly ? undefined : new ApplyPipeline({ dir, pageSize: ps, maxSlots }, warn);
+  // Pages beyond maxSlots go to a scratch file; one left by a killed run is stale.
+  if (!opts.planOnly) await removeIfExists(join(dir, SPILL_FILE));
+  const pipe = opts.planOnly ? undefined : new ApplyPipeline({ dir, pageSize: ps, maxSlots, spillPath: join(dir, SPILL_FILE) }, warn);
   try {
     const slots = pipe ? windowSlots(windowRecords, arenaBytes) : [];
     const first = new Planner(knowledge, { pageSize: ps }, pipe !== undefined, windowRecords, (id, to) => pipe?.drop(id, to));
@@ -189,8 +194,9 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
       logBytes: first.logBytes,
       tablespaces: tablespaceSummary(pass1 ? pass1.touched : first.touched, first.knowledge, scan),
       pagesTouched: totalPages,
-      batches: Math.max(1, Math.ceil(totalPages / maxSlots)),
+      batches: 1,
       memoryPerBatch: Math.min(totalPages, maxSlots) * ps,
+      pagesSpilled: Math.max(0, totalPages - maxSlots),
       fileOps: first.fileOps.length,
       warnings,
     };
@@ -219,6 +225,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
     let filesExtended = 0;
     let pagesWritten = 0;
     let pages = pass1.pages;
+    let pagesSpilled = pages.spilled;
     // Pass 1 reports 0..SCAN_SHARE while it reads and applies, then its writes; further passes (their
     // number known only once pass 1 is over) share what is left up to 0.97. Never backwards.
     let shown = 0;
@@ -254,6 +261,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
           throw new IbarchiveError('internal', `pass ${pass} read the log to LSN ${formatLsn(plan.reachedLsn ?? start)}, not ${formatLsn(reached)}`);
         }
         pages = r.pages;
+        pagesSpilled += pages.spilled;
         later = pass - 1 + Math.ceil(pages.deferred / maxSlots);
         if (pages.count === 0 && pages.deferred >= deferred) throw new IbarchiveError('internal', `pass ${pass} applied no page of the ${deferred} left`);
         w = await writePass(pages, store, { flushBytes, flags, knowledge, onWarning: warn, onProgress: writing(pass) });
@@ -274,9 +282,10 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
     await removeIfExists(join(dir, BASE_LOG_COPY));
     await removeIfExists(join(dir, JOURNAL_FILE));
     opts.onProgress?.({ phase: 'finish', fraction: 1, lsn: reached });
-    return { ...summary, batches, pagesWritten, filesExtended, planOnly: false };
+    return { ...summary, batches, pagesSpilled, pagesWritten, filesExtended, planOnly: false };
   } finally {
     await pipe?.close();
+    if (pipe) await removeIfExists(join(dir, SPILL_FILE));
   }
 }
 

@@ -1,7 +1,7 @@
 import { FREE_PAGE } from '@ibarchive/parser';
 import { ApplyError, applyRecord, type ApplyContext } from './apply/index.js';
 import { pageLsnNumber } from './fsp.js';
-import { PAGE_DEFERRED, PAGE_DONE, SLOT_BROKEN, SLOT_FREED, SLOT_INIT, SLOT_LOADED, type PageCache } from './page-cache.js';
+import { PAGE_DEFERRED, PAGE_DONE, PageCache, SLOT_BROKEN, SLOT_FREED, SLOT_INIT, SLOT_LOADED } from './page-cache.js';
 import type { PageLoader } from './page-loader.js';
 import { RecordView } from './record-view.js';
 import {
@@ -43,7 +43,8 @@ export class WindowApplier {
   applied = 0;
   skipped = 0;
   private readonly trimmedTo = new Map<number, number>();
-  private readonly errors = new Map<number, ApplyError>();
+  /** The failure of each broken page (pageKey), until a reset voids it. */
+  private readonly errors = new Map<string, ApplyError>();
   private readonly ignored = new Set<number>();
   private readonly view = new RecordView();
   private readonly ctx: ApplyContext;
@@ -74,7 +75,7 @@ export class WindowApplier {
       let slot = cache.table.get(spaceId, pageNo);
       if (slot < 0) {
         if (slot === PAGE_DONE || slot === PAGE_DEFERRED) continue;
-        slot = this.admit(spaceId, pageNo, reset !== 0);
+        slot = PageCache.isSpilled(slot) ? cache.reload(slot, reset !== 0) : this.admit(spaceId, pageNo, reset !== 0);
         if (slot < 0) continue;
       }
       const page = cache.page(slot);
@@ -84,7 +85,7 @@ export class WindowApplier {
         cache.diskLsn[slot] = 0;
         cache.lastEnd[slot] = -1;
         cache.state[slot] = reset === PAGE_INIT ? SLOT_INIT : SLOT_FREED;
-        this.errors.delete(slot);
+        this.errors.delete(pageKey(spaceId, pageNo));
       }
       if (cache.state[slot]! & SLOT_BROKEN) continue;
       let lastMtr = -1;
@@ -123,7 +124,7 @@ export class WindowApplier {
           if (!(e instanceof ApplyError)) throw e;
           // The LSN is attached only on failure (no BigInt per applied record).
           cache.state[slot]! |= SLOT_BROKEN;
-          this.errors.set(slot, new ApplyError(e.record, e.spaceId, e.pageNo, e.check, { ...this.ctx, lsn: BigInt(s.mtrStart[m]!) }));
+          this.errors.set(pageKey(spaceId, pageNo), new ApplyError(e.record, e.spaceId, e.pageNo, e.check, { ...this.ctx, lsn: BigInt(s.mtrStart[m]!) }));
           break;
         }
         this.applied++;
@@ -162,7 +163,7 @@ export class WindowApplier {
 
   /** FILE_DELETE / TRIM_PAGES: the space's pages so far are void (see Planner). */
   dropSpace(spaceId: number, trimmedTo?: number): void {
-    for (const slot of this.cache.bySpace.get(spaceId) ?? []) this.errors.delete(slot);
+    for (const [s, p] of this.cache.pagesOf(spaceId)) this.errors.delete(pageKey(s, p));
     this.cache.dropSpace(spaceId);
     if (trimmedTo !== undefined) this.trimmedTo.set(spaceId, trimmedTo);
   }
@@ -173,4 +174,8 @@ export class WindowApplier {
     for (const e of this.errors.values()) if (!first || (e.lsn ?? 0n) < (first.lsn ?? 0n)) first = e;
     if (first) throw first;
   }
+}
+
+function pageKey(spaceId: number, pageNo: number): string {
+  return `${spaceId}:${pageNo}`;
 }

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,10 +16,8 @@ import {
 } from '@ibarchive/harness';
 import { runArchiver } from '@ibarchive/log-archiver';
 import type { Lsn } from '@ibarchive/parser';
-import { comparePreparedDirs, describeDifference, Planner, readStitched, scanTablespaces, SpaceKnowledge, STATE_FILE } from '../src/index.js';
-import { layoutAfterDdl, listFiles } from '../src/backup-ddl.js';
-import { PAGE_FREED } from '../src/record-store.js';
-import { openLogPath } from '@ibarchive/log-archiver';
+import { comparePreparedDirs, describeDifference, STATE_FILE } from '../src/index.js';
+import { SPILL_FILE } from '../src/spill-file.js';
 import { copyDir, hashTree, prepareDir, saveFrms, verifyRestorePoint } from './helpers.js';
 
 /**
@@ -157,7 +156,7 @@ async function backupStart(): Promise<bigint> {
   return head.readBigUInt64BE(4096);
 }
 
-test.serial('a small --use-memory (many batches) gives the same files as one batch', async (t) => {
+test.serial('a small --use-memory (pages through the spill file) gives the same files as room for all', async (t) => {
   const point = laterPoints()[laterPoints().length - 1]!;
   const one = join(work, 'batch-one');
   const many = join(work, 'batch-many');
@@ -166,44 +165,16 @@ test.serial('a small --use-memory (many batches) gives the same files as one bat
   const a = await prepareDir(one, [archive], { toLsn: point.lsn });
   const progress: number[] = [];
   const b = await prepareDir(many, [archive], { toLsn: point.lsn, useMemory: 2 << 20, onProgress: (p) => progress.push(p.fraction) });
-  t.is(a.batches, 1);
-  t.true(b.batches > 3, `${b.batches} batches`);
-  // Progress over several passes (their number known only after the first) never goes backwards.
+  t.is(a.pagesSpilled, 0);
+  t.true(b.pagesSpilled > 100, `${b.pagesSpilled} pages spilled`);
+  t.is(b.batches, 1);
+  t.false(existsSync(join(many, SPILL_FILE)), 'the spill file is removed');
   t.deepEqual(progress, [...progress].sort((x, y) => x - y));
   t.is(progress[progress.length - 1], 1);
   t.is(b.reachedLsn, a.reachedLsn);
-  // Pages whose last record is FREE_PAGE are never written back; what an earlier batch left in them
-  // (garbage, unreachable) depends on the batching, in mariadb-backup as here. Every other page must match.
-  const freed = await freedPages(one, point.lsn);
-  const ignore = (file: string, pageNo: number) => freed.has(`${file}:${pageNo}`);
-  t.deepEqual((await comparePreparedDirs(one, many, 16384, ignore)).map(describeDifference), []);
+  t.deepEqual((await comparePreparedDirs(one, many, 16384)).map(describeDifference), []);
   await verifyRestorePoint(t, many, point, tables, frmDir);
 });
-
-/** `file:page` of every page whose last record up to `toLsn` is FREE_PAGE (files as in the prepared `dir`). */
-async function freedPages(dir: string, toLsn: bigint): Promise<Set<string>> {
-  const files = await listFiles(dir);
-  const scan = await scanTablespaces(dir, files, layoutAfterDdl(files, []));
-  const planner = new Planner(new SpaceKnowledge(), {}, true, 1 << 24);
-  const a = await openLogPath(archive);
-  try {
-    const startCp = /^(\d+)/.exec(await readFile(join(dir, STATE_FILE), 'utf8').then((s) => JSON.parse(s).baseStartLsn as string))![1]!;
-    for await (const item of readStitched([a.source], BigInt(startCp), { toLsn })) {
-      if (item.kind === 'end') break;
-      planner.add(item, 0, toLsn);
-    }
-  } finally {
-    await a.close();
-  }
-  const out = new Set<string>();
-  const s = planner.store;
-  for (const [id, pages] of s.spaces) {
-    const file = scan.byId.get(id)?.path;
-    if (!file) continue;
-    for (const p of pages) if (s.pageFlags[p] === PAGE_FREED) out.add(`${file}:${s.pageNo[p]}`);
-  }
-  return out;
-}
 
 function runCli(args: string[]): { child: ReturnType<typeof spawn>; done: Promise<number> } {
   const child = spawn(process.execPath, [cliMain, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -222,11 +193,23 @@ test.serial('a prepare killed at any moment and re-run reaches identical files',
   t.is(await runCli(args(join(work, 'kill-timing'))).done, 0);
   const duration = Date.now() - t0;
   let killedMidway = 0;
-  for (const frac of [0.2, 0.5, 0.8]) {
-    const dir = join(work, `kill-${frac}`);
+  // Kills at shares of the run (mostly while the log is read), and once the state file says pages are
+  // being written (then, and some ms later).
+  const kills: Array<{ at: number; writing: boolean }> = [
+    ...[0.2, 0.5, 0.8].map((f) => ({ at: Math.max(50, duration * f), writing: false })),
+    ...[0, 5, 20].map((ms) => ({ at: ms, writing: true })),
+  ];
+  for (const [k, kill] of kills.entries()) {
+    const frac = kill.writing ? `writing+${kill.at}ms` : `${kill.at}ms`;
+    const dir = join(work, `kill-${k}`);
     await copyDir(base, dir);
     const run = runCli(args(dir));
-    await new Promise((r) => setTimeout(r, Math.max(50, duration * frac)));
+    let exited = false;
+    void run.done.then(() => (exited = true));
+    if (kill.writing) {
+      while (!exited && !(await readFile(join(dir, STATE_FILE), 'utf8').catch(() => '')).includes('in-progress')) await new Promise((r) => setTimeout(r, 1));
+    }
+    await new Promise((r) => setTimeout(r, kill.at));
     run.child.kill('SIGKILL');
     await run.done;
     const state = await readFile(join(dir, STATE_FILE), 'utf8').catch(() => '');

@@ -91,6 +91,7 @@ function resultJson(r: PrepareResult, segments: SegmentUse[]): object {
     pagesTouched: r.pagesTouched,
     batches: r.batches,
     memoryPerBatch: r.memoryPerBatch,
+    pagesSpilled: r.pagesSpilled,
     pagesWritten: r.pagesWritten,
     filesExtended: r.filesExtended,
     fileOps: r.fileOps,
@@ -109,7 +110,8 @@ function printResult(io: Output, r: PrepareResult, segments: SegmentUse[]): void
   io.out(`  mtrs / records   ${r.mtrs} / ${r.records} (${mib(r.logBytes)} of log)`);
   io.out(`  tablespaces      ${r.tablespaces.length}, pages touched ${r.pagesTouched}`);
   for (const t of r.tablespaces) io.out(`    space ${t.spaceId} ${t.file ?? '(no file)'}: ${t.pages} pages`);
-  io.out(`  passes           ${r.batches} over the log, page memory per pass ${mib(r.memoryPerBatch)}`);
+  const spilled = r.pagesSpilled === 0 ? '' : r.planOnly ? `; ${r.pagesSpilled} pages or more go to a scratch file` : `; ${r.pagesSpilled} pages went to a scratch file`;
+  io.out(`  passes           ${r.batches} over the log, page memory ${mib(r.memoryPerBatch)}${spilled}`);
   if (!r.planOnly) io.out(`  pages written    ${r.pagesWritten}, files extended ${r.filesExtended}`);
   for (const w of r.warnings) io.out(`  warning: ${w}`);
   if (!r.planOnly) io.out(`LSN reached: ${formatLsn(r.reachedLsn)}`);
@@ -131,7 +133,7 @@ addCommand((program, io) => {
     .option('--to-archived-lsn <lsn>', 'apply exactly the mtrs ending at or before this LSN (default: all available log)')
     .option('--to-time <time>', "apply up to the archived state at this wall-clock time: 'YYYY-MM-DD HH:MM:SS' is local time (TZ), or ISO 8601 with Z/offset; resolved conservatively from the archive's time samples (never includes a change made after it); a time outside the archive is an error")
     .option('--explain', 'with --to-time: print the two samples bracketing the time and the gap between them (seconds, bytes)')
-    .option('--use-memory <size>', 'memory for the pages applied in one pass over the log and a window of records, e.g. 512M, 2G (default 1G); pages that do not fit are applied by further passes')
+    .option('--use-memory <size>', 'memory for log reads, windows of records and (at least half of it) the pages being applied, e.g. 512M, 2G (default 1G); pages that do not fit go to a scratch file in the target dir and back')
     .option('--parallel <n>', 'page writes in flight (default 32)')
     .option('--plan', 'dry run: print log sources, LSN span, tablespaces and pages touched, page memory per pass; change nothing')
     .option('--json', 'progress events and the result as JSON lines on stdout')
