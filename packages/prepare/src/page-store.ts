@@ -64,6 +64,29 @@ export class PageStore {
     return this.spaces.get(spaceId)?.path;
   }
 
+  /** Where the files of these spaces are, for those bound. */
+  bindings(ids: readonly number[]): Array<[number, string]> {
+    const out: Array<[number, string]> = [];
+    for (const id of ids) {
+      const s = this.spaces.get(id);
+      if (s) out.push([id, s.path]);
+    }
+    return out;
+  }
+
+  /**
+   * Binds spaces to files as a killed run's file operations left them (see
+   * runFileOpsResumable), over what the scan found; a missing file reads as empty.
+   */
+  async restoreBindings(pairs: ReadonlyArray<[number, string]>): Promise<void> {
+    for (const [id, path] of pairs) {
+      for (const [other, s] of this.spaces) if (other !== id && s.path === path) this.spaces.delete(other);
+      this.unbound.delete(path);
+      const bytes = await stat(join(this.dir, path)).then((st) => st.size, () => 0);
+      this.spaces.set(id, { path, fh: undefined, bytes });
+    }
+  }
+
   /** Binds a space to an unbound (all-zero page 0) file of that name, if any. */
   bindByName(spaceId: number, logName: string | undefined): boolean {
     if (this.spaces.has(spaceId)) return true;
@@ -249,13 +272,14 @@ export class PageStore {
       return;
     }
     await this.flush();
-    let exists = true;
-    try {
-      await stat(join(this.dir, path));
-    } catch {
-      exists = false;
+    const targetExists = await exists(join(this.dir, path));
+    if (targetExists && !(await exists(join(this.dir, s.path)))) {
+      // A killed run made this rename but did not record it (runFileOpsResumable): it is done.
+      await moveFrmForRename(this.dir, s.path, path);
+      s.path = path;
+      return;
     }
-    if (exists) throw new InputError(`cannot replay rename of space ${spaceId} from ${s.path} to ${path}: the target file exists`);
+    if (targetExists) throw new InputError(`cannot replay rename of space ${spaceId} from ${s.path} to ${path}: the target file exists`);
     await this.closeFile(s);
     await mkdir(dirname(join(this.dir, path)), { recursive: true, mode: PRIVATE_DIR_MODE });
     await rename(join(this.dir, s.path), join(this.dir, path));

@@ -13,6 +13,7 @@ import { applyBackupDdl, layoutAfterDdl, listFiles, planBackupDdl } from './back
 import { BASE_LOG_COPY, inspectBase, type BaseInfo } from './base.js';
 import { formatCheckpointsFile } from './checkpoints-file.js';
 import { unsupportedFlags } from './fsp.js';
+import { FILE_OPS_FILE } from './file-ops-progress.js';
 import { JOURNAL_FILE, readJournal } from './journal.js';
 import { describeNewerPage, findNewerPage } from './page-scan.js';
 import { normalizeLogName, PageStore, replayJournal } from './page-store.js';
@@ -241,7 +242,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
     const writing = (pass: number) => (done: number, total: number) =>
       report('apply', inPass(pass, pass === 1 ? done / Math.max(1, total) : SCAN_SHARE + (1 - SCAN_SHARE) * (done / Math.max(1, total))), reached);
     try {
-      await runFileOps(first.fileOps, store, warn);
+      await runFileOps(dir, start, first.fileOps, store, warn);
       let w = await writePass(pages, store, { flushBytes, flags, knowledge, onWarning: warn, onProgress: writing(1) });
       pagesWritten += w.pagesWritten;
       filesExtended += w.filesExtended;
@@ -281,6 +282,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
     await state('done', reached);
     await removeIfExists(join(dir, BASE_LOG_COPY));
     await removeIfExists(join(dir, JOURNAL_FILE));
+    await removeIfExists(join(dir, FILE_OPS_FILE));
     opts.onProgress?.({ phase: 'finish', fraction: 1, lsn: reached });
     return { ...summary, batches, pagesSpilled, pagesWritten, filesExtended, planOnly: false };
   } finally {

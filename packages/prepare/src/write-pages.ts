@@ -1,13 +1,18 @@
-import { IbarchiveError } from '@ibarchive/parser';
+import { IbarchiveError, type Lsn } from '@ibarchive/parser';
+import { runFileOpsResumable } from './file-ops-progress.js';
 import { finalizePage } from './apply/index.js';
 import { isAllZero, readFspHeader } from './fsp.js';
 import { SLOT_FREED, SLOT_INIT, type PassPages } from './page-cache.js';
 import type { PageStore } from './page-store.js';
 import type { FileOp, SpaceKnowledge } from './plan.js';
 
-/** Runs the FILE_* operations of the log in log order (create, rename, delete, trim). */
-export async function runFileOps(ops: readonly FileOp[], pages: PageStore, onWarning?: (m: string) => void): Promise<void> {
-  for (const [i, op] of ops.entries()) {
+/**
+ * Runs the FILE_* operations of the log in log order (create, rename, delete,
+ * trim), from where a killed run with the same start left off (see
+ * runFileOpsResumable).
+ */
+export async function runFileOps(dir: string, start: Lsn, ops: readonly FileOp[], pages: PageStore, onWarning?: (m: string) => void): Promise<void> {
+  await runFileOpsResumable(dir, start, ops, pages, async (op, i) => {
     if (op.kind === 'create') {
       const holder = await pages.create(op.spaceId, op.name, renamesAfter(ops, i));
       if (holder !== undefined) {
@@ -17,7 +22,7 @@ export async function runFileOps(ops: readonly FileOp[], pages: PageStore, onWar
     } else if (op.kind === 'rename') await pages.rename(op.spaceId, op.name, op.newName);
     else if (op.kind === 'delete') await pages.delete(op.spaceId);
     else await pages.truncate(op.spaceId, op.size);
-  }
+  });
 }
 
 /**

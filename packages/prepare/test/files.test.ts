@@ -13,6 +13,7 @@ import { PageStore } from '../src/page-store.js';
 import type { FileOp } from '../src/plan.js';
 import type { TablespaceScan } from '../src/tablespaces.js';
 import { runFileOps } from '../src/write-pages.js';
+import { FILE_OPS_FILE } from '../src/file-ops-progress.js';
 
 test('xtrabackup_checkpoints is parsed and rewritten with one value changed', (t) => {
   const text = 'backup_type = full-backuped\nfrom_lsn = 0\nto_lsn = 21745924\nlast_lsn = 21746311\nrecover_binlog_info = 0\n';
@@ -112,7 +113,7 @@ test('inspectBase: BACKUP SERVER layout starts at innodb_log_recovery_start; pre
   await t.throwsAsync(inspectBase(dir), { message: /was already prepared \(xtrabackup_checkpoints: backup_type = log-applied\)/ });
 });
 
-test('file operations replayed again after a kill: a created and renamed file is found under its later name, renames already done are skipped', async (t) => {
+test('file operations after a kill: a re-run goes on from the last one recorded, with the files where they were then', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'ibarchive-fileops-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   await mkdir(join(dir, 'db'));
@@ -126,31 +127,63 @@ test('file operations replayed again after a kill: a created and renamed file is
     files: files.map((path) => ({ path, source: path, spaceId: undefined, flags: undefined, fspSize: 0, fileBytes: 0, kind: 'table' as const })),
     byId: new Map(),
   });
-  // A fresh run: created, then renamed twice.
-  const fresh = new PageStore(dir, 16384, scan([]));
-  await runFileOps(ops, fresh);
-  await fresh.close();
-  t.deepEqual(await listFiles(dir), ['db/c.ibd']);
+  const progress = (done: number, lastLsn: bigint, bindings: Array<[number, string]>) =>
+    writeFile(join(dir, FILE_OPS_FILE), JSON.stringify({ version: 1, startLsn: '1', done, lastLsn: String(lastLsn), lastSpace: 13, bindings }));
+  const rerun = async (list: FileOp[], files: string[]) => {
+    const store = new PageStore(dir, 16384, scan(files));
+    try {
+      await runFileOps(dir, 1n, list, store);
+    } finally {
+      await store.close();
+    }
+  };
 
-  // A run killed after the create and the first rename (page 0 never written), the .frm not moved yet.
+  // A fresh run: created, then renamed twice; the progress says all three are done.
+  await rerun(ops, []);
+  t.deepEqual(await listFiles(dir), ['db/c.ibd']);
+  t.like(JSON.parse(await readFile(join(dir, FILE_OPS_FILE), 'utf8')), { done: 3, bindings: [[13, 'db/c.ibd']] });
+
+  // Killed after the create and the first rename were recorded (page 0 never written).
   await rm(join(dir, 'db/c.ibd'));
   await writeFile(join(dir, 'db/b.ibd'), '');
-  await writeFile(join(dir, 'db/a.frm'), 'definition');
-  const rerun = new PageStore(dir, 16384, scan(['db/b.ibd']));
-  await runFileOps(ops, rerun);
-  await rerun.close();
+  await writeFile(join(dir, 'db/b.frm'), 'definition');
+  await progress(2, 2n, [[13, 'db/b.ibd']]);
+  await rerun(ops, ['db/b.ibd']);
   t.deepEqual((await listFiles(dir)).sort(), ['db/c.frm', 'db/c.ibd']);
   t.is(await readFile(join(dir, 'db/c.frm'), 'utf8'), 'definition');
 
-  // A name another space is created with later is not taken for this one's file: when space 14's
-  // file (page 0 not written yet) sits at db/b.ibd, space 13 is not bound to it (which would move
-  // space 14's file to db/c.ibd); the rename onto it is refused instead.
+  // Killed in the first rename, the file moved but not the .frm, nothing recorded: it is found done.
   await rm(join(dir, 'db'), { recursive: true });
   await mkdir(join(dir, 'db'));
+  await writeFile(join(dir, 'db/b.ibd'), '');
+  await writeFile(join(dir, 'db/a.frm'), 'definition');
+  await progress(1, 1n, [[13, 'db/a.ibd']]);
+  await rerun(ops, ['db/b.ibd']);
+  t.deepEqual((await listFiles(dir)).sort(), ['db/c.frm', 'db/c.ibd']);
+
+  // A name reused by a later space: killed once space 14 was created as db/b.ibd (space 13 having
+  // moved on to db/x.ibd). The re-run must not replay space 13's create and renames onto it.
+  const reused: FileOp[] = [
+    ...ops.slice(0, 2),
+    { kind: 'rename', spaceId: 13, name: './db/b.ibd', newName: './db/x.ibd', lsn: 3n },
+    { kind: 'create', spaceId: 14, name: './db/b.ibd', lsn: 4n },
+    { kind: 'delete', spaceId: 13, name: './db/x.ibd', lsn: 5n },
+  ];
+  await rm(join(dir, 'db'), { recursive: true });
+  await mkdir(join(dir, 'db'));
+  await writeFile(join(dir, 'db/x.ibd'), '');
   await writeFile(join(dir, 'db/b.ibd'), 'space 14');
-  const reused: FileOp[] = [...ops, { kind: 'create', spaceId: 14, name: './db/b.ibd', lsn: 4n }];
-  const other = new PageStore(dir, 16384, scan(['db/b.ibd']));
-  await t.throwsAsync(runFileOps(reused, other), { message: /rename of space 13 from db\/a\.ibd to db\/b\.ibd: the target file exists/ });
-  await other.close();
+  await writeFile(join(dir, FILE_OPS_FILE), JSON.stringify({ version: 1, startLsn: '1', done: 4, lastLsn: '4', lastSpace: 14, bindings: [[13, 'db/x.ibd'], [14, 'db/b.ibd']] }));
+  await rerun(reused, ['db/x.ibd', 'db/b.ibd']);
+  t.deepEqual(await listFiles(dir), ['db/b.ibd']);
+  t.is(await readFile(join(dir, 'db/b.ibd'), 'utf8'), 'space 14');
+
+  // Without a record of the progress (or one of another run), that case is refused, not guessed.
+  await writeFile(join(dir, 'db/x.ibd'), '');
+  await rm(join(dir, FILE_OPS_FILE));
+  await writeFile(join(dir, 'db/b.ibd'), 'space 14');
+  await t.throwsAsync(rerun([...ops.slice(0, 2), { kind: 'create', spaceId: 14, name: './db/b.ibd', lsn: 4n }], ['db/b.ibd']), {
+    message: /rename of space 13 from db\/a\.ibd to db\/b\.ibd: the target file exists/,
+  });
   t.is(await readFile(join(dir, 'db/b.ibd'), 'utf8'), 'space 14');
 });

@@ -18,6 +18,7 @@ import { runArchiver } from '@ibarchive/log-archiver';
 import type { Lsn } from '@ibarchive/parser';
 import { comparePreparedDirs, describeDifference, STATE_FILE } from '../src/index.js';
 import { SPILL_FILE } from '../src/spill-file.js';
+import { FILE_OPS_FILE } from '../src/file-ops-progress.js';
 import { copyDir, hashTree, prepareDir, saveFrms, verifyRestorePoint } from './helpers.js';
 
 /**
@@ -193,27 +194,31 @@ test.serial('a prepare killed at any moment and re-run reaches identical files',
   t.is(await runCli(args(join(work, 'kill-timing'))).done, 0);
   const duration = Date.now() - t0;
   let killedMidway = 0;
-  // Kills at shares of the run (mostly while the log is read), and once the state file says pages are
-  // being written (then, and some ms later).
-  const kills: Array<{ at: number; writing: boolean }> = [
-    ...[0.2, 0.5, 0.8].map((f) => ({ at: Math.max(50, duration * f), writing: false })),
-    ...[0, 5, 20].map((ms) => ({ at: ms, writing: true })),
+  // Kills at shares of the run (mostly while the log is read); once the state file says the directory
+  // is being changed (then, and some ms later); once the first file operation is recorded (the log
+  // renames a space's file and creates another under its old name: see runFileOpsResumable).
+  const changing = (dir: string) => readFile(join(dir, STATE_FILE), 'utf8').then((x) => x.includes('in-progress'), () => false);
+  const kills: Array<{ at: number; after?: (dir: string) => Promise<boolean> }> = [
+    ...[0.2, 0.5, 0.8].map((f) => ({ at: Math.max(50, duration * f) })),
+    ...[0, 20].map((ms) => ({ at: ms, after: changing })),
+    // 12 operations in: ddl_b's first space renamed away and a new space created as ddl_b, not yet dropped.
+    { at: 0, after: (dir: string) => readFile(join(dir, FILE_OPS_FILE), 'utf8').then((x) => (JSON.parse(x) as { done: number }).done >= 12, () => false) },
   ];
+  let killedInFileOps = false;
   for (const [k, kill] of kills.entries()) {
-    const frac = kill.writing ? `writing+${kill.at}ms` : `${kill.at}ms`;
+    const frac = kill.after ? `event ${k} + ${kill.at}ms` : `${kill.at}ms`;
     const dir = join(work, `kill-${k}`);
     await copyDir(base, dir);
     const run = runCli(args(dir));
     let exited = false;
     void run.done.then(() => (exited = true));
-    if (kill.writing) {
-      while (!exited && !(await readFile(join(dir, STATE_FILE), 'utf8').catch(() => '')).includes('in-progress')) await new Promise((r) => setTimeout(r, 1));
-    }
+    if (kill.after) while (!exited && !(await kill.after(dir))) await new Promise((r) => setTimeout(r, 1));
     await new Promise((r) => setTimeout(r, kill.at));
     run.child.kill('SIGKILL');
     await run.done;
     const state = await readFile(join(dir, STATE_FILE), 'utf8').catch(() => '');
     if (state.includes('in-progress')) killedMidway++;
+    if (state.includes('in-progress') && existsSync(join(dir, FILE_OPS_FILE))) killedInFileOps = true;
     const rerun = runCli(args(dir));
     let err = '';
     rerun.child.stderr!.on('data', (d) => (err += String(d)));
@@ -222,6 +227,7 @@ test.serial('a prepare killed at any moment and re-run reaches identical files',
     t.deepEqual(await readFile(join(dir, 'ib_logfile0')), await readFile(join(clean, 'ib_logfile0')));
   }
   t.true(killedMidway >= 1, 'at least one kill landed while pages were being written');
+  t.true(killedInFileOps, 'a kill landed once file operations had begun');
 });
 
 test.serial('ibarchive prepare --plan --json lists the log sources and the archive segments it reads, changing nothing', async (t) => {
