@@ -122,11 +122,13 @@ addCommand((program, io) => {
     .command('prepare')
     .summary('apply archived redo to a base backup up to an LSN or time; incremental')
     .description(
-      'prepare a base backup to an LSN by applying redo: the backup\'s own log, then archived logs, stitched by LSN.\n' +
-        'The base is a mariadb-backup --backup directory or a BACKUP SERVER copy (backup.cnf); a directory prepared\n' +
-        'before by ibarchive is rolled forward from the LSN it reached. The result holds exactly the mtrs that end\n' +
-        'at or before the target; start mariadbd on it directly. Refuses (nothing changed) on a log gap, a target\n' +
-        'outside the log, a base page newer than the target, or encrypted / compressed tablespaces.',
+      'prepare a base backup to an LSN by applying redo: the backup\'s own log, then archived logs, stitched by LSN.\n\n' +
+        'The base is a mariadb-backup --backup directory or a BACKUP SERVER copy (backup.cnf); a directory prepared ' +
+        'before by ibarchive is rolled forward from the LSN it reached. The result holds exactly the mtrs that end ' +
+        'at or before the target; start mariadbd on it directly. The whole range is read and checked before any ' +
+        'data file changes: a log gap, a target outside the log, a base page newer than the target, or encrypted / ' +
+        'compressed tablespaces are refused with nothing changed. A prepare that is killed can be run again and ' +
+        'reaches the same result.',
     )
     .requiredOption('--target-dir <dir>', 'the base backup directory, changed in place')
     .option('--archived-logs-dir <dir>', 'an ibarchive archive directory holding the log beyond the backup')
@@ -135,7 +137,7 @@ addCommand((program, io) => {
     .option('--explain', 'with --to-time: print the two samples bracketing the time and the gap between them (seconds, bytes)')
     .option('--use-memory <size>', 'memory for log reads, windows of records and (at least half of it) the pages being applied, e.g. 512M, 2G (default 1G); pages that do not fit go to a scratch file in the target dir and back')
     .option('--parallel <n>', 'page writes in flight (default 32)')
-    .option('--plan', 'dry run: print log sources, LSN span, tablespaces and pages touched, page memory per pass; change nothing')
+    .option('--plan', 'dry run: print log sources, LSN span, tablespaces and pages touched, page memory and pages beyond it; change nothing')
     .option('--json', 'progress events and the result as JSON lines on stdout')
     .addHelpText(
       'after',
