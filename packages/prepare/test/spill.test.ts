@@ -1,7 +1,7 @@
 import test from 'ava';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExtendedSubtype } from '@ibarchive/parser';
+import { ExtendedSubtype, IbarchiveError } from '@ibarchive/parser';
 import { ApplyError } from '../src/apply/index.js';
 import { CacheSnapshot } from '../src/cache-snapshot.js';
 import { PageCache } from '../src/page-cache.js';
@@ -82,4 +82,17 @@ test('a broken page keeps its failure through the spill file; FILE_DELETE forget
   t.deepEqual(dropped.small.spaceIds(), []);
   t.is(pagesOf(dropped.small, dropped.reader).size, 0);
   dropped.reader.close();
+});
+
+test('a spill file that cannot be written or read back is an error naming the file and offset', (t) => {
+  const w = t.throws(() => new SpillFile('/nonexistent-dir/.ibarchive-spill', PS).write(0, new Uint8Array(PS)), { instanceOf: IbarchiveError });
+  t.regex(w!.message, /cannot open the scratch file for pages \(ENOENT\)/);
+  t.is(w!.file, '/nonexistent-dir/.ibarchive-spill');
+  const dir = baseDir(t, 1);
+  const f = new SpillFile(join(dir, SPILL_FILE), PS);
+  f.write(0, new Uint8Array(PS).fill(7));
+  const r = t.throws(() => f.read(3, new Uint8Array(PS)), { instanceOf: IbarchiveError });
+  t.regex(r!.message, /cannot read a page in the scratch file \(EOF\)/);
+  t.is(r!.offset, 3 * PS);
+  f.close();
 });
