@@ -1,9 +1,11 @@
-import { link } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { link, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   encodeEmptyLog,
   formatLsn,
   IbarchiveError,
+  InputError,
   LogGapError,
   RefusedError,
   type LogSource,
@@ -45,8 +47,10 @@ export interface PrepareOptions {
   readonly sources: readonly LogSource[];
   /** Apply exactly the mtrs that end at or before this LSN (default: all available). */
   readonly toLsn?: Lsn | undefined;
-  /** Memory for the pages applied in one pass over the log (bytes, default 1 GiB). */
+  /** Memory for log reads, windows of records and the pages being applied (bytes, default 1 GiB; see memoryPlan). */
   readonly useMemory?: number | undefined;
+  /** Directory for the scratch file of pages that do not fit in memory (default: the target directory). */
+  readonly scratchDir?: string | undefined;
   /** Page writes in flight (default 32). */
   readonly parallel?: number | undefined;
   /** Dry run: plan and check, change nothing. */
@@ -134,8 +138,9 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const ends = new Map<LogSource, Lsn>();
   const knowledge = new SpaceKnowledge();
   // Pages beyond maxSlots go to a scratch file; one left by a killed run is stale.
-  if (!opts.planOnly) await removeIfExists(join(dir, SPILL_FILE));
-  const pipe = opts.planOnly ? undefined : new ApplyPipeline({ dir, pageSize: ps, maxSlots, spillPath: join(dir, SPILL_FILE) }, warn);
+  const spillPath = await scratchFile(dir, opts.scratchDir);
+  if (!opts.planOnly) await removeIfExists(spillPath);
+  const pipe = opts.planOnly ? undefined : new ApplyPipeline({ dir, pageSize: ps, maxSlots, spillPath }, warn);
   try {
     const slots = pipe ? windowSlots(windowRecords, arenaBytes) : [];
     const first = new Planner(knowledge, { pageSize: ps }, pipe !== undefined, windowRecords, (id, to) => pipe?.drop(id, to));
@@ -287,8 +292,20 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
     return { ...summary, batches, pagesSpilled, pagesWritten, filesExtended, planOnly: false };
   } finally {
     await pipe?.close();
-    if (pipe) await removeIfExists(join(dir, SPILL_FILE));
+    if (pipe) await removeIfExists(spillPath);
   }
+}
+
+/**
+ * The scratch file for pages beyond memory: SPILL_FILE in the target
+ * directory (a stale one of a killed run is replaced), or a file of its own in
+ * `scratchDir`, which must be a directory.
+ */
+async function scratchFile(dir: string, scratchDir: string | undefined): Promise<string> {
+  if (scratchDir === undefined) return join(dir, SPILL_FILE);
+  const st = await stat(scratchDir).catch(() => undefined);
+  if (!st?.isDirectory()) throw new InputError(`--scratch-dir: not a directory: ${scratchDir}`);
+  return join(scratchDir, `${SPILL_FILE.replace(/^\./, '')}-${randomUUID()}`);
 }
 
 function progressOf(lsn: Lsn | undefined, start: Lsn, span: number): number {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -165,11 +165,15 @@ test.serial('a small --use-memory (pages through the spill file) gives the same 
   await copyDir(base, many);
   const a = await prepareDir(one, [archive], { toLsn: point.lsn });
   const progress: number[] = [];
-  const b = await prepareDir(many, [archive], { toLsn: point.lsn, useMemory: 2 << 20, onProgress: (p) => progress.push(p.fraction) });
+  const scratch = join(work, 'scratch');
+  await mkdir(scratch);
+  const b = await prepareDir(many, [archive], { toLsn: point.lsn, useMemory: 2 << 20, scratchDir: scratch, onProgress: (p) => progress.push(p.fraction) });
   t.is(a.pagesSpilled, 0);
   t.true(b.pagesSpilled > 100, `${b.pagesSpilled} pages spilled`);
   t.is(b.batches, 1);
-  t.false(existsSync(join(many, SPILL_FILE)), 'the spill file is removed');
+  t.deepEqual(await readdir(scratch), [], 'the scratch file is removed');
+  t.false(existsSync(join(many, SPILL_FILE)));
+  await t.throwsAsync(prepareDir(many, [archive], { scratchDir: join(work, 'no-such-dir') }), { message: /--scratch-dir: not a directory: .*no-such-dir/ });
   t.deepEqual(progress, [...progress].sort((x, y) => x - y));
   t.is(progress[progress.length - 1], 1);
   t.is(b.reachedLsn, a.reachedLsn);

@@ -13,6 +13,7 @@ interface PrepareFlags {
   toTime?: string;
   explain?: boolean;
   useMemory?: string;
+  scratchDir?: string;
   parallel?: string;
   plan?: boolean;
   json?: boolean;
@@ -136,6 +137,7 @@ addCommand((program, io) => {
     .option('--to-time <time>', "apply up to the archived state at this wall-clock time: 'YYYY-MM-DD HH:MM:SS' is local time (TZ), or ISO 8601 with Z/offset; resolved conservatively from the archive's time samples (never includes a change made after it); a time outside the archive is an error")
     .option('--explain', 'with --to-time: print the two samples bracketing the time and the gap between them (seconds, bytes)')
     .option('--use-memory <size>', 'memory for log reads, windows of records and (at least half of it) the pages being applied, e.g. 512M, 2G (default 1G); pages that do not fit go to a scratch file in the target dir and back')
+    .option('--scratch-dir <dir>', 'where pages that do not fit in --use-memory wait while the log is applied (default: the target dir); needs free space up to the size of those pages')
     .option('--parallel <n>', 'page writes in flight (default 32)')
     .option('--plan', 'dry run: print log sources, LSN span, tablespaces and pages touched, page memory and pages beyond it; change nothing')
     .option('--json', 'progress events and the result as JSON lines on stdout')
@@ -169,6 +171,7 @@ addCommand((program, io) => {
           toLsn,
           useMemory,
           parallel,
+          scratchDir: flags.scratchDir,
           planOnly: Boolean(flags.plan),
           onProgress: progressReporter(io, json),
           onWarning: (m) => {
