@@ -229,6 +229,7 @@ test.serial('a prepare killed at any moment and re-run reaches identical files',
     t.is(await rerun.done, 0, err);
     t.deepEqual((await comparePreparedDirs(dir, clean)).map(describeDifference), [], `killed at ${frac}`);
     t.deepEqual(await readFile(join(dir, 'ib_logfile0')), await readFile(join(clean, 'ib_logfile0')));
+    t.false(existsSync(join(dir, SPILL_FILE)) || existsSync(join(dir, FILE_OPS_FILE)), 'no scratch or progress file is left');
   }
   t.true(killedMidway >= 1, 'at least one kill landed while pages were being written');
   t.true(killedInFileOps, 'a kill landed once file operations had begun');
