@@ -13,12 +13,15 @@ export const SLOTS = LOOK_AHEAD + 2;
 /** Fewest pages a pass holds, whatever --use-memory says. */
 const MIN_SLOTS = 64;
 /**
- * Share of --use-memory for each of the SLOTS window slots (at most 192 MiB
- * each). Larger windows apply less: records of a page that an INIT_PAGE in a
- * later window voids are applied in vain (on the bench, 128 / 256 / 512 MiB
- * windows with no look-ahead apply 12.5 / 9.9 / 7.9 M records).
+ * Share of --use-memory for each of the SLOTS window slots, up to
+ * MAX_WINDOW. Larger windows apply less (records of a page that an INIT_PAGE
+ * in a later window voids are applied in vain: on the bench, 128 / 256 / 512
+ * MiB windows with no look-ahead apply 12.5 / 9.9 / 7.9 M records) but touch
+ * more fresh memory, which costs up to 3 ms per MB on the VM measured: there,
+ * at 1 GiB, windows of 30 / 47 / 70 / 111 MiB took 3.9 / 3.6 / 3.8 / 3.9 s.
  */
 const WINDOW_SHARE = 0.11;
+const MAX_WINDOW = 48 << 20;
 /**
  * Share of --use-memory kept for pages at least: pages that do not fit cost
  * a further pass over the whole log each, far more than smaller windows do.
@@ -58,7 +61,7 @@ export function memoryPlan(memory: number, pageSize: number): MemoryPlan {
   const { batchBytes, chunkBytes } = readSizes(memory);
   const logBytes = SOURCE_READ_BUFFERS * chunkBytes;
   const forWindows = Math.max(0, memory * (1 - PAGE_SHARE) - logBytes) / SLOTS;
-  const windowBytes = Math.max(4 << 20, Math.floor(Math.min(192 << 20, memory * WINDOW_SHARE, forWindows)));
+  const windowBytes = Math.max(4 << 20, Math.floor(Math.min(MAX_WINDOW, memory * WINDOW_SHARE, forWindows)));
   const windowRecords = Math.max(MAX_RECORDS_PER_MTR, Math.floor((windowBytes * 0.6) / RECORD_BYTES));
   const arenaBytes = Math.max(MIN_ARENA, Math.floor(windowBytes * 0.4));
   const maxSlots = Math.max(MIN_SLOTS, Math.floor((memory - logBytes - SLOTS * windowBytes) / pageSize));

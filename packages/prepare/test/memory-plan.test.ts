@@ -15,9 +15,10 @@ test('pages get at least half of --use-memory from 64 MiB up, and the parts fit 
   }
 });
 
-test('the default 1 GiB keeps large windows; a tiny budget still gets a working plan', (t) => {
+test('windows of 48 MiB from about 512 MiB up; a tiny budget still gets a working plan', (t) => {
   const d = memoryPlan(1024 * MiB, 16384);
-  t.true(d.windowBytes >= 100 * MiB, `${d.windowBytes / MiB} MiB windows`);
+  t.is(d.windowBytes, 48 * MiB);
+  t.is(memoryPlan(8192 * MiB, 16384).windowBytes, 48 * MiB);
   t.is(d.batchBytes, 8 * MiB);
   const tiny = memoryPlan(2 * MiB, 16384);
   t.is(tiny.maxSlots, 64);
