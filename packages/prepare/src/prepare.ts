@@ -252,7 +252,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
       pagesWritten += w.pagesWritten;
       filesExtended += w.filesExtended;
       from = shown;
-      // Pages that found no room in memory: further passes over the same log, each for the next pages.
+      // Pages of tablespaces found only after pass 1 (deferred): further passes over the same log.
       while (pages.deferred > 0) {
         const deferred = pages.deferred;
         batches++;
