@@ -120,6 +120,12 @@ test.serial('differential: the backup prepared by mariadb-backup and by ibarchiv
   await prepareDir(ours, []);
   const diffs = await comparePreparedDirs(ours, theirs);
   t.deepEqual(diffs.map(describeDifference), []);
+  // Again with room for 64 pages only: the rest go through the scratch file.
+  const small = join(work, 'diff-small');
+  await copyDir(base, small);
+  const r = await prepareDir(small, [], { useMemory: 1 << 20 });
+  t.true(r.pagesSpilled > 0, `${r.pagesSpilled} pages spilled`);
+  t.deepEqual((await comparePreparedDirs(small, theirs)).map(describeDifference), []);
 });
 
 test.serial('a base page newer than the target is refused, naming file and page, nothing changed', async (t) => {
