@@ -12,7 +12,6 @@ import {
   R_INLINE,
   R_LENGTH,
   R_MTR,
-  R_START,
   RECORD_WORDS,
   rowsOf,
   type WindowMessage,
@@ -39,7 +38,6 @@ export {
   R_LENGTH,
   R_DATA_START,
   R_DATA_END,
-  R_START,
   R_INLINE,
   INLINE_MAX,
   RECORD_BYTES,
@@ -73,7 +71,7 @@ export class RecordStore implements WindowRecords {
   private bump = 0;
   private freeHead = -1;
   private freeBlocks = 0;
-  /** LSN that R_START is relative to (the first mtr's start). */
+  /** Start LSN of the window's first mtr. */
   baseLsn = -1;
 
   // mtrs: start and end LSN as numbers (exact below 2^53), buffer index
@@ -279,7 +277,6 @@ export class RecordStore implements WindowRecords {
     const delta = (type & 0x70) === MEMMOVE ? 0 : this.delta;
     rec[o + R_DATA_START] = dataStart + delta;
     rec[o + R_DATA_END] = dataEnd + delta;
-    rec[o + R_START] = this.mtrStart[mtr]! - this.baseLsn;
   }
 
   /** Appends a WRITE of at most INLINE_MAX bytes, its data bytes[dataStart, dataEnd) copied into the row. */
@@ -299,7 +296,6 @@ export class RecordStore implements WindowRecords {
     rec[o + R_LENGTH] = dataEnd - dataStart;
     rec[o + R_DATA_START] = w0;
     rec[o + R_DATA_END] = w1;
-    rec[o + R_START] = this.mtrStart[mtr]! - this.baseLsn;
   }
 
   /** Record type of the row at word offset o. */

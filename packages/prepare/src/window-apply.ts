@@ -15,7 +15,6 @@ import {
   R_INLINE,
   R_LENGTH,
   R_MTR,
-  R_START,
   RECORD_WORDS,
   type WindowRecords,
 } from './window-records.js';
@@ -98,11 +97,12 @@ export class WindowApplier {
           k = 0;
         }
         const o = block * BLOCK_WORDS + k * RECORD_WORDS;
-        if (rec[o + R_START]! < skipBelow) {
+        const m = rec[o + R_MTR]!;
+        // Page-LSN rule; only a page read from disk with an LSN inside this window can skip.
+        if (skipBelow > 0 && s.mtrStart[m]! - s.baseLsn < skipBelow) {
           this.skipped++;
           continue;
         }
-        const m = rec[o + R_MTR]!;
         const co = rec[o + R_CODE_OFFSET]!;
         if (co & R_INLINE) {
           // Short WRITE from the row; out-of-bounds ones go to applyRecord below, which names the error.

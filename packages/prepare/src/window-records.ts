@@ -10,16 +10,15 @@ export const PAGE_DEAD = 4;
 
 /**
  * Words of a record row: mtr index, (type | subtype + 1) << 16 | offset,
- * length, data start (MEMMOVE: source offset), data end, mtr start LSN minus
- * the store's base LSN.
+ * length, data start (MEMMOVE: source offset), data end. The mtr's start LSN
+ * is in the window's mtr columns.
  */
-export const RECORD_WORDS = 6;
+export const RECORD_WORDS = 5;
 export const R_MTR = 0;
 export const R_CODE_OFFSET = 1;
 export const R_LENGTH = 2;
 export const R_DATA_START = 3;
 export const R_DATA_END = 4;
-export const R_START = 5;
 /**
  * Flag in the R_CODE_OFFSET word: a WRITE of at most 8 bytes whose data is in
  * the row itself (R_DATA_START: bytes 0..3, R_DATA_END: bytes 4..7, first byte
