@@ -90,9 +90,6 @@ export class PageCache {
     this.used = new Uint8Array(n);
   }
 
-  get space(): Uint32Array {
-    return this.meta.space;
-  }
   get pageNo(): Uint32Array {
     return this.meta.pageNo;
   }
