@@ -139,7 +139,8 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const knowledge = new SpaceKnowledge();
   // Pages beyond maxSlots go to a scratch file; one left by a killed run is stale.
   const spillPath = await scratchFile(dir, opts.scratchDir);
-  if (!opts.planOnly) await removeIfExists(spillPath);
+  // A scratch file a killed run left in the target dir is stale (with --scratch-dir too).
+  if (!opts.planOnly) await removeIfExists(join(dir, SPILL_FILE));
   const pipe = opts.planOnly ? undefined : new ApplyPipeline({ dir, pageSize: ps, maxSlots, spillPath }, warn);
   try {
     const slots = pipe ? windowSlots(windowRecords, arenaBytes) : [];
@@ -298,8 +299,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
 
 /**
  * The scratch file for pages beyond memory: SPILL_FILE in the target
- * directory (a stale one of a killed run is replaced), or a file of its own in
- * `scratchDir`, which must be a directory.
+ * directory, or a file of its own in `scratchDir`, which must be a directory.
  */
 async function scratchFile(dir: string, scratchDir: string | undefined): Promise<string> {
   if (scratchDir === undefined) return join(dir, SPILL_FILE);
