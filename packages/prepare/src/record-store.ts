@@ -146,7 +146,10 @@ export class RecordStore implements WindowRecords {
     let kept = bytes;
     this.keptEnd = bytes.length;
     if (this.arena) {
-      const at = this.arenaUsed;
+      // The copy starts at the same address mod 8 as its source: V8 copies into shared memory with
+      // relaxed atomic moves, word by word when both sides align alike (6 GB/s here), else byte by
+      // byte (2.1 GB/s): 0.18 s of the decoding thread on the bench.
+      const at = this.arenaUsed + ((bytes.byteOffset + from - this.arena.byteOffset - this.arenaUsed) & 7);
       const limit = this.mtrCount > 0 ? Math.floor(this.arena.length * this.share) : this.arena.length;
       const n = Math.min(bytes.length - from, limit - at);
       if (n <= 0) return -1;
