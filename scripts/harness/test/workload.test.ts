@@ -72,7 +72,11 @@ test('the same seed gives the same data', async (t) => {
   t.teardown(() => b.kill());
   const opts = { rounds: 1, rowsPerRound: 100, openTransactionRound: 0, ddlRound: -1, seed: 7 };
   const [pa, pb] = await Promise.all([runWorkload(a, opts), runWorkload(b, opts)]);
-  t.deepEqual(pa.map((p) => [p.name, p.checksums]), pb.map((p) => [p.name, p.checksums]));
+  // 'final' is recorded only when the server's background work (purge, statistics) moved the LSN
+  // after the last point, which differs from one server to the other; its data is the last point's.
+  const named = (ps: typeof pa) => ps.filter((p) => p.name !== 'final').map((p) => [p.name, p.checksums]);
+  t.deepEqual(named(pa), named(pb));
+  for (const ps of [pa, pb]) if (ps[ps.length - 1]!.name === 'final') t.deepEqual(ps[ps.length - 1]!.checksums, ps[ps.length - 2]!.checksums);
   const other = await runWorkload(a, { ...opts, database: 'wl2', seed: 8 });
   t.not(other[1]!.checksums['wl2.t_dynamic'], pa[1]!.checksums['wl.t_dynamic']);
   await Promise.all([a.stop(), b.stop()]);
