@@ -48,18 +48,36 @@ test('journal round-trips and rejects a torn or truncated journal', (t) => {
   t.is(decodeJournal(new Uint8Array(0)), undefined);
 });
 
-test('the journal written from parts (no copy of the pages) has the bytes of encodeJournal', async (t) => {
+test('the journal on disk is encodeJournal padded to 4096 bytes; a shorter group overwrites a longer one; clear voids it', async (t) => {
   const ps = 1024;
-  const entries = Array.from({ length: 1500 }, (_, i) => ({ path: `db/t${i % 7}.ibd`, pageNo: i * 3, page: new Uint8Array(ps).fill(i & 0xff) }));
+  const group = (n: number, fill: number) =>
+    Array.from({ length: n }, (_, i) => ({ path: `db/t${i % 7}.ibd`, pageNo: i * 3, page: new Uint8Array(ps).fill((i + fill) & 0xff) }));
+  const entries = group(1500, 0);
   const whole = encodeJournal(entries, ps);
   t.deepEqual(Buffer.concat(journalParts(entries, ps)), Buffer.from(whole));
   const dir = await mkdtemp(join(tmpdir(), 'ibarchive-journal-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const j = new Journal(dir);
   await j.write(entries, ps);
-  await j.close();
   const onDisk = await readFile(join(dir, JOURNAL_FILE));
-  t.true(onDisk.equals(Buffer.from(whole)));
+  t.is(onDisk.length, Math.ceil(whole.length / 4096) * 4096);
+  t.true(onDisk.subarray(0, whole.length).equals(Buffer.from(whole)));
+  t.true(onDisk.subarray(whole.length).every((b) => b === 0));
+  t.is(decodeJournal(onDisk)!.length, 1500);
+  // The file is overwritten in place: the shorter group is followed by the older group's bytes.
+  const shorter = group(10, 9);
+  await j.write(shorter, ps);
+  const again = await readFile(join(dir, JOURNAL_FILE));
+  t.is(again.length, onDisk.length);
+  t.deepEqual(decodeJournal(again)!.map((e) => [e.path, e.pageNo, e.page[0]]), shorter.map((e) => [e.path, e.pageNo, e.page[0]]));
+  await j.clear();
+  t.is(decodeJournal(await readFile(join(dir, JOURNAL_FILE))), undefined);
+  await j.close();
+  // Buffered (no O_DIRECT on the file system): the same bytes.
+  const b = new Journal(dir, false);
+  await b.write(entries, ps);
+  await b.close();
+  t.true((await readFile(join(dir, JOURNAL_FILE))).equals(onDisk));
 });
 
 test('backup DDL markers: .del, .ren (incl. a swap) and .new, idempotent when repeated', async (t) => {
