@@ -19,7 +19,8 @@ test('windows of 48 MiB from about 512 MiB up; a tiny budget still gets a workin
   const d = memoryPlan(1024 * MiB, 16384);
   t.is(d.windowBytes, 48 * MiB);
   t.is(memoryPlan(8192 * MiB, 16384).windowBytes, 48 * MiB);
-  t.is(d.batchBytes, 4 * MiB);
+  t.is(d.batchBytes, MiB);
+  t.is(d.chunkBytes, 9 * MiB);
   const tiny = memoryPlan(2 * MiB, 16384);
   t.is(tiny.maxSlots, 64);
   t.true(tiny.arenaBytes >= 2 * MiB);
