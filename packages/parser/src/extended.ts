@@ -121,6 +121,11 @@ class PayloadWalker {
     const rest = this.end - this.pos;
     if (rest <= 0) corrupt(this.subtype, `payload ends before ${field}`, this.where);
     const first = this.bytes[this.pos]!;
+    // One-byte varints (most fields here) without the general decoder.
+    if (first < 0x80 && (mayEnd || rest > 1)) {
+      this.pos++;
+      return first;
+    }
     const len = varintLength(first);
     if (len === 0) corrupt(this.subtype, `${field} starts with invalid varint byte 0x${first.toString(16)}`, this.where);
     if (len > max) corrupt(this.subtype, `${field} varint is ${len} bytes (at most ${max} allowed)`, this.where);
