@@ -1,6 +1,7 @@
 import test from 'ava';
 import { FREE_PAGE, INIT_PAGE, linearSource, readMtrBatches, recordName, type LogEnd, type MtrBatch } from '@ibarchive/parser';
 import { Planner } from '../src/plan.js';
+import { RecordStore } from '../src/record-store.js';
 
 /** The subset of the parser's test redo builder used here (packages/parser/test/builder.ts). */
 interface MtrBuilder {
@@ -120,4 +121,19 @@ test('a malformed record is reported at its own LSN', async (t) => {
   const goodLen = BigInt(good.records().length + 5);
   const e = await t.throwsAsync(planOf([good, bad]));
   t.is((e as { lsn?: bigint }).lsn, FIRST + goodLen, e!.message);
+});
+
+test('an arena copy starts at the same offset mod 8 as its source (V8 copies into shared memory word by word only then)', (t) => {
+  const store = new RecordStore(1024, new Uint8Array(new SharedArrayBuffer(1 << 16)), true);
+  const log = new Uint8Array(4096).map((_, i) => (i * 31) & 0xff);
+  let expectDelta = 0;
+  for (const [offset, from] of [[3, 5], [0, 1], [6, 0], [1, 7]] as const) {
+    const bytes = log.subarray(offset, offset + 1000);
+    const buf = store.addBuffer(bytes, from);
+    const kept = store.buffers[buf]!;
+    t.is((kept.byteOffset - (bytes.byteOffset + from)) & 7, 0, `source offset ${offset} + ${from}`);
+    t.deepEqual([...kept], [...bytes.subarray(from)]);
+    t.true(kept.byteOffset - store.arena!.byteOffset >= expectDelta, 'copies do not overlap');
+    expectDelta = kept.byteOffset - store.arena!.byteOffset + kept.length;
+  }
 });
