@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32c } from '@ibarchive/parser';
+import { crc32c, IbarchiveError } from '@ibarchive/parser';
 import { PRIVATE_FILE_MODE } from './state.js';
 
 /**
@@ -164,7 +164,7 @@ export class Journal {
       let done = 0;
       while (done < n) {
         const { bytesWritten } = await this.fh!.write(stage, done, n - done, pos + done);
-        if (bytesWritten <= 0) throw new Error(`short journal write at offset ${pos + done}`);
+        if (bytesWritten <= 0) throw new IbarchiveError('internal', 'the page journal took no bytes', { file: path, offset: pos + done });
         done += bytesWritten;
       }
       pos += n;
