@@ -77,6 +77,7 @@ export {
   EXTENDED_SUBTYPE_NAMES,
   type PageRecord,
 } from './records/types.js';
+export { PageResetSink } from './records/resets.js';
 export { RecordReader, type RecordReaderOptions, type RecordErrorContext } from './records/reader.js';
 export { type InsertRedundantFields, type InsertDynamicFields, type DeleteRedundantFields, type DeleteDynamicFields, type UndoAppendFields, newInsertRedundantFields, newInsertDynamicFields, newDeleteRedundantFields, newDeleteDynamicFields, newUndoAppendFields, extendedSubtypeName, checkEmptyPayload, decodeUndoAppend, decodeInsertRedundant, decodeInsertDynamic, decodeDeleteRedundant, decodeDeleteDynamic, describeExtended, validateExtended } from './extended.js';
 export {

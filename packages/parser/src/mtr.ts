@@ -1,6 +1,7 @@
 import { crc32cRange } from './crc32c.js';
 import { ChecksumMismatchError, CorruptLogError } from './errors.js';
 import { formatLsn, type Lsn } from './lsn.js';
+import type { PageResetSink } from './records/resets.js';
 import type { LogSource } from './source.js';
 import { decodeVarint, varintLength } from './varint.js';
 import { readMtrBatchesInWorker } from './parallel/worker-reader.js';
@@ -46,7 +47,8 @@ export class MtrScan {
 /**
  * Frames the mtr starting at `bytes[pos]`, looking at bytes before `limit`.
  * The terminator expected at index i is `seqBit` if i < flipAt, else
- * 1 - seqBit (a ring's pass boundary inside the window). Returns `out`.
+ * 1 - seqBit (a ring's pass boundary inside the window). Without `checksum`
+ * the CRC is not checked (framing only). Returns `out`.
  */
 export function scanMtr(
   bytes: Uint8Array,
@@ -55,6 +57,10 @@ export function scanMtr(
   seqBit: 0 | 1,
   flipAt: number = Infinity,
   out: MtrScan = new MtrScan(),
+  checksum = true,
+  /** Collects the mtr's FREE_PAGE / INIT_PAGE page ids (as mtr `mtrIndex`); left partly filled if the mtr is not valid. */
+  resets?: PageResetSink,
+  mtrIndex = 0,
 ): MtrScan {
   out.reason = undefined;
   if (pos >= limit) return needMore(out);
@@ -66,6 +72,7 @@ export function scanMtr(
     if (b <= 1) break;
     const n = b & 15;
     if (n !== 0) {
+      if (resets !== undefined && b < 0x20 && p + 1 + n <= limit && !resets.take(bytes, p + 1, p + 1 + n, mtrIndex)) return end(out, 'length');
       p += 1 + n;
     } else {
       if (p + 1 >= limit) return needMore(out);
@@ -74,6 +81,7 @@ export function scanMtr(
       if (p + 1 + vl > limit) return needMore(out);
       const v = decodeVarint(bytes, p + 1);
       if (v < 0 || v >= MTR_SIZE_MAX) return end(out, 'length');
+      if (resets !== undefined && b < 0x20 && p + 16 + v <= limit && !resets.take(bytes, p + 1 + vl, p + 16 + v, mtrIndex)) return end(out, 'length');
       p += 16 + v;
     }
     if (p - pos >= MTR_SIZE_MAX) return end(out, 'length');
@@ -83,6 +91,10 @@ export function scanMtr(
   out.end = p + 5;
   const expected = p < flipAt ? seqBit : 1 - seqBit;
   if (bytes[p] !== expected) return end(out, 'seqbit');
+  if (!checksum) {
+    out.kind = 'mtr';
+    return out;
+  }
   const stored = ((bytes[p + 1]! << 24) | (bytes[p + 2]! << 16) | (bytes[p + 3]! << 8) | bytes[p + 4]!) >>> 0;
   const computed = crc32cRange(bytes, pos, p);
   if (stored !== computed) {
@@ -157,6 +169,13 @@ export interface ReadMtrOptions {
    * asking for the next.
    */
   reuseWindows?: boolean | undefined;
+  /**
+   * False: frame only, without checking CRCs (a quick look ahead whose
+   * caller checks what it uses). Not with `worker`. Default true.
+   */
+  checksums?: boolean | undefined;
+  /** Filled with the FREE_PAGE / INIT_PAGE records of each batch's mtrs before it is yielded. Not with `worker`. */
+  resets?: PageResetSink | undefined;
 }
 
 /** The index arrays of a batch (equal lengths), reusable by frameRun. */
@@ -189,6 +208,9 @@ export function frameRun(
   toPos: number,
   scan: MtrScan,
   index?: MtrIndex,
+  checksum = true,
+  /** Filled (from 0) with the resets of the mtrs framed, by index in the run. */
+  resets?: PageResetSink,
 ): MtrRun {
   let cap = index?.starts.length ?? Math.max(1024, bytes.length >> 6);
   let starts: Uint32Array = index?.starts ?? new Uint32Array(cap);
@@ -196,13 +218,18 @@ export function frameRun(
   let ends: Uint32Array = index?.ends ?? new Uint32Array(cap);
   let count = 0;
   let toLsnReached = false;
+  if (resets) resets.n = 0;
   while (pos < bytes.length) {
     if (pos >= toPos) {
       toLsnReached = true;
       break;
     }
-    scanMtr(bytes, pos, bytes.length, seqBit, flipAt, scan);
-    if (scan.kind !== 'mtr') break;
+    const mark = resets?.n ?? 0;
+    scanMtr(bytes, pos, bytes.length, seqBit, flipAt, scan, checksum, resets, count);
+    if (scan.kind !== 'mtr') {
+      if (resets) resets.n = mark;
+      break;
+    }
     if (count === cap) {
       cap *= 2;
       starts = grow(starts, cap);
@@ -236,12 +263,14 @@ export async function* readMtrBatches(
   fromLsn: Lsn,
   options: ReadMtrOptions = {},
 ): AsyncGenerator<MtrBatch | LogEnd> {
+  if (options.worker && (options.checksums === false || options.resets)) throw new RangeError('readMtrBatches: checksums: false and resets are not supported with worker');
   if (options.worker) {
     yield* readMtrBatchesInWorker(source, fromLsn, options);
     return;
   }
   const batchBytes = Math.max(options.batchBytes ?? 8 << 20, 4096);
   const toLsn = options.toLsn;
+  const checksum = options.checksums ?? true;
   const scan = new MtrScan();
   let lsn = fromLsn;
   let want = batchBytes;
@@ -250,7 +279,7 @@ export async function* readMtrBatches(
     const bytes = await source.read(lsn, want);
     const seqBit = source.seqBit(lsn);
     const flipAt = windowIndex(source.seqFlipAfter(lsn), lsn, bytes.length);
-    const run = frameRun(bytes, 0, seqBit, flipAt, windowIndex(toLsn, lsn, bytes.length), scan);
+    const run = frameRun(bytes, 0, seqBit, flipAt, windowIndex(toLsn, lsn, bytes.length), scan, undefined, checksum, options.resets);
     const { count, starts, recordsEnds, ends, pos } = run;
     let stop: EndReason | undefined = run.toLsnReached ? 'to-lsn' : undefined;
     if (count > 0) {

@@ -7,6 +7,10 @@ import { RECORD_BYTES } from './record-store.js';
  * into a window) before the next read is made.
  */
 export const SOURCE_READ_BUFFERS = 4;
+/** The same again for the apply thread's look-ahead reads (reset-scan.ts), from LOOK_AHEAD_MIN_MEMORY on. */
+export const LOOK_AHEAD_READ_BUFFERS = SOURCE_READ_BUFFERS;
+/** Below this --use-memory there is no look-ahead: its read buffers would crowd out pages. */
+export const LOOK_AHEAD_MIN_MEMORY = 256 << 20;
 /** One window being applied, LOOK_AHEAD held back, one being decoded (see passes.ts). */
 export const LOOK_AHEAD = 2;
 export const SLOTS = LOOK_AHEAD + 2;
@@ -43,6 +47,8 @@ export interface MemoryPlan {
   readonly maxSlots: number;
   /** Bytes of pages written per flush group. */
   readonly flushBytes: number;
+  /** Room for the look-ahead's reads (see LOOK_AHEAD_MIN_MEMORY). */
+  readonly lookAhead: boolean;
 }
 
 /**
@@ -60,18 +66,19 @@ export function readSizes(memory: number): { batchBytes: number; chunkBytes: num
 
 /**
  * Splits `memory` (--use-memory) between log reads (SOURCE_READ_BUFFERS
- * chunks), SLOTS windows (rows and arena) and the pages of a pass, which get
+ * chunks, and LOOK_AHEAD_READ_BUFFERS more), SLOTS windows (rows and arena) and the pages of a pass, which get
  * at least PAGE_SHARE of it. Rows are reserved for the worst case but cost
  * memory only as they are used (about the arena's size on real logs).
  */
 export function memoryPlan(memory: number, pageSize: number): MemoryPlan {
   const { batchBytes, chunkBytes } = readSizes(memory);
-  const logBytes = SOURCE_READ_BUFFERS * chunkBytes;
+  const lookAhead = memory >= LOOK_AHEAD_MIN_MEMORY;
+  const logBytes = (SOURCE_READ_BUFFERS + (lookAhead ? LOOK_AHEAD_READ_BUFFERS : 0)) * chunkBytes;
   const forWindows = Math.max(0, memory * (1 - PAGE_SHARE) - logBytes) / SLOTS;
   const windowBytes = Math.max(4 << 20, Math.floor(Math.min(MAX_WINDOW, memory * WINDOW_SHARE, forWindows)));
   const windowRecords = Math.max(MAX_RECORDS_PER_MTR, Math.floor((windowBytes * 0.6) / RECORD_BYTES));
   const arenaBytes = Math.max(MIN_ARENA, Math.floor(windowBytes * 0.4));
   const maxSlots = Math.max(MIN_SLOTS, Math.floor((memory - logBytes - SLOTS * windowBytes) / pageSize));
   const flushBytes = Math.max(pageSize * 64, Math.min(64 << 20, Math.floor(memory / 16)));
-  return { batchBytes, chunkBytes, windowBytes, windowRecords, arenaBytes, maxSlots, flushBytes };
+  return { batchBytes, chunkBytes, windowBytes, windowRecords, arenaBytes, maxSlots, flushBytes, lookAhead };
 }

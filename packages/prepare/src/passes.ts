@@ -99,8 +99,13 @@ export async function runPass(
   onProgress: (lsn: Lsn | undefined) => void,
   /** Where the log is expected to end, if known: the last windows shrink towards it. */
   expectedEnd?: Lsn | undefined,
+  /** Wait until the look-ahead has read all it can before decoding (PrepareOptions.lookAheadFirst). */
+  lookAheadFirst = false,
 ): Promise<PassResult> {
   pipe.startPass(pass, pass === 1 ? 'defer' : 'ignore');
+  if (lookAheadFirst) await pipe.lookAheadDone();
+  plan.hints = pipe.hints;
+  plan.hints?.newPass();
   for (let i = 0; i < slots.length; i++) await pipe.free(i);
   let cur = 0;
   // Windows decoded, not handed over yet, oldest first; each with the pages later windows reset.
@@ -121,6 +126,7 @@ export async function runPass(
   slots[0]!.store.reset(share);
   plan.nextWindow(slots[0]!.store);
   for (;;) {
+    pipe.drainHints();
     const st = await feed.feed(plan, toLsn);
     if (st !== 'more' && plan.store.mtrCount > 0) {
       const store = slots[cur]!.store;

@@ -22,6 +22,7 @@ import {
 import { FSP_SIZE, FSP_SPACE_FLAGS } from './fsp.js';
 import { PageTable } from './page-table.js';
 import { INLINE_MAX, PAGE_FREED, PAGE_INIT, RecordStore } from './record-store.js';
+import type { ResetHints } from './reset-hints.js';
 
 /** A tablespace-level event from a FILE_* record, in log order. */
 export type FileOp =
@@ -79,6 +80,8 @@ export class Planner {
 
   /** Set when the store cannot take another mtr: the batch ends here. */
   full = false;
+  /** Resets known ahead (look-ahead): records they void are not stored. */
+  hints: ResetHints | undefined;
   /** Number of pages touched per space, kept only when records are not collected. */
   readonly touched = new Map<number, number>();
   private readonly touchedTable = new PageTable();
@@ -203,6 +206,11 @@ export class Planner {
           this.touchedPages++;
         }
         continue;
+      }
+      const hints = this.hints;
+      if (hints !== undefined) {
+        if (reset !== 0) hints.settle(space, page);
+        else if (hints.voids(space, page, startLsn)) continue;
       }
       if (type === WRITE && reader.length <= INLINE_MAX) store.addInlineWrite(space, page, mtr, type, reader.offset, bytes, reader.dataStart, reader.dataEnd);
       else if (type === MEMMOVE) store.add(space, page, mtr, type, -1, reader.offset, reader.length, reader.source, 0, 0);

@@ -21,7 +21,8 @@ import { describeNewerPage, findNewerPage } from './page-scan.js';
 import { normalizeLogName, PageStore, replayJournal } from './page-store.js';
 import { ApplyPipeline, type PassResult } from './apply-pipeline.js';
 import { BatchFeed, runPass, windowSlots } from './passes.js';
-import { memoryPlan, readSizes } from './memory-plan.js';
+import { LOOK_AHEAD_READ_BUFFERS, memoryPlan, readSizes } from './memory-plan.js';
+import type { LookAheadSource } from './reset-scan.js';
 import { runFileOps, writePass } from './write-pages.js';
 import { Planner, SpaceKnowledge } from './plan.js';
 import { prefetching } from './prefetch.js';
@@ -57,6 +58,19 @@ export interface PrepareOptions {
   readonly planOnly?: boolean | undefined;
   readonly onProgress?: ((p: PrepareProgress) => void) | undefined;
   readonly onWarning?: ((message: string) => void) | undefined;
+  /**
+   * The paths `sources` were opened from (openLogPath), in the same order.
+   * The apply thread opens them again to read ahead for pages that a later
+   * mtr resets: the records before such a reset are void and are then
+   * neither stored nor applied. Without it they are (same result, slower).
+   */
+  readonly lookAhead?: readonly LookAheadSource[] | undefined;
+  /**
+   * Let the look-ahead read all it can before the log is decoded, instead
+   * of alongside. For tests: on a small log decoding finishes before a
+   * concurrent look-ahead has started, so its effect would vary.
+   */
+  readonly lookAheadFirst?: boolean | undefined;
 }
 
 /** What a prepare did (or, with planOnly, would do). */
@@ -71,6 +85,8 @@ export interface PrepareResult {
   readonly spans: SourceSpan[];
   readonly mtrs: number;
   readonly records: number;
+  /** Page records neither stored nor applied because the look-ahead found a later reset of their page. */
+  readonly recordsVoidedAhead: number;
   readonly logBytes: number;
   readonly tablespaces: Array<{ spaceId: number; file: string | undefined; pages: number }>;
   readonly pagesTouched: number;
@@ -130,30 +146,46 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const ddl = await planBackupDdl(dir, files);
   const scan = await scanTablespaces(dir, files, layoutAfterDdl(files, ddl));
   const ps = scan.pageSize;
-  const { batchBytes, windowRecords, arenaBytes, maxSlots, flushBytes } = memoryPlan(memory, ps);
+  const { batchBytes, windowRecords, arenaBytes, maxSlots, flushBytes, lookAhead: roomToLookAhead } = memoryPlan(memory, ps);
 
   // Pass 1: read the whole needed range, validating every mtr; the apply thread applies it window
   // by window to pages in memory. Nothing on disk changes before every check below has passed.
-  const spans: SourceSpan[] = [];
   const ends = new Map<LogSource, Lsn>();
-  const knowledge = new SpaceKnowledge();
   // Pages beyond maxSlots go to a scratch file; one left by a killed run is stale.
   const spillPath = await scratchFile(dir, opts.scratchDir);
   // A scratch file a killed run left in the target dir is stale (with --scratch-dir too).
   if (!opts.planOnly) await removeIfExists(join(dir, SPILL_FILE));
-  const pipe = opts.planOnly ? undefined : new ApplyPipeline({ dir, pageSize: ps, maxSlots, spillPath }, warn);
+  const { chunkBytes } = readSizes(memory);
+  const lookAhead = roomToLookAhead && opts.lookAhead?.length ? { sources: opts.lookAhead, fromLsn: start, toLsn: opts.toLsn, chunkBytes, reuseBuffers: LOOK_AHEAD_READ_BUFFERS } : undefined;
+  let pipe = opts.planOnly ? undefined : new ApplyPipeline({ dir, pageSize: ps, maxSlots, spillPath, lookAhead }, warn);
   try {
     const slots = pipe ? windowSlots(windowRecords, arenaBytes) : [];
-    const first = new Planner(knowledge, { pageSize: ps }, pipe !== undefined, windowRecords, (id, to) => pipe?.drop(id, to));
     const span = Number((opts.toLsn ?? base.baseEndLsn ?? start + 1n) - start) || 1;
-    const feed = new BatchFeed(readStitched(sources, start, { toLsn: opts.toLsn, batchBytes, spans, ends }));
     const scanProgress = (lsn: Lsn | undefined) =>
       opts.onProgress?.({ phase: 'scan', fraction: progressOf(lsn, start, span) * SCAN_SHARE, lsn: lsn ?? start });
+    let spans: SourceSpan[];
+    let knowledge: SpaceKnowledge;
+    let first: Planner;
+    let feed: BatchFeed;
     let pass1: PassResult | undefined;
-    if (pipe) {
-      pass1 = await runPass(pipe, 1, slots, first, feed, opts.toLsn, (id) => resolveInScan(scan, knowledge, id), scanProgress, opts.toLsn ?? base.baseEndLsn);
-    } else {
-      while ((await feed.feed(first, opts.toLsn)) !== 'end') scanProgress(first.reachedLsn);
+    for (;;) {
+      const p = pipe;
+      spans = [];
+      const k = (knowledge = new SpaceKnowledge());
+      first = new Planner(k, { pageSize: ps }, p !== undefined, windowRecords, (id, to) => p?.drop(id, to));
+      feed = new BatchFeed(readStitched(sources, start, { toLsn: opts.toLsn, batchBytes, spans, ends }));
+      if (!p) {
+        while ((await feed.feed(first, opts.toLsn)) !== 'end') scanProgress(first.reachedLsn);
+        break;
+      }
+      pass1 = await runPass(p, 1, slots, first, feed, opts.toLsn, (id) => resolveInScan(scan, k, id), scanProgress, opts.toLsn ?? base.baseEndLsn, opts.lookAheadFirst);
+      // The look-ahead read log this pass did not (a source that changed since it was opened):
+      // records were skipped for resets never decoded. Run the pass again without it.
+      const unsettled = p.hints?.unsettled(k.deleted) ?? 0;
+      if (unsettled === 0) break;
+      warn(`the look-ahead read log that this pass did not (a source changed while it was read): ${unsettled} pages lack the reset it promised; the pass is run again without it`);
+      await p.close();
+      pipe = new ApplyPipeline({ dir, pageSize: ps, maxSlots, spillPath }, warn);
     }
     const available = feed.end?.endLsn ?? first.reachedLsn ?? start;
     const reached = first.reachedLsn ?? start;
@@ -198,6 +230,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
       spans,
       mtrs: first.mtrs,
       records: first.records,
+      recordsVoidedAhead: pipe?.hints?.skipped ?? 0,
       logBytes: first.logBytes,
       tablespaces: tablespaceSummary(pass1 ? pass1.touched : first.touched, first.knowledge, scan),
       pagesTouched: totalPages,
@@ -208,6 +241,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
       warnings,
     };
     if (opts.planOnly || !pipe || !pass1) return { ...summary, pagesWritten: 0, filesExtended: 0, planOnly: true };
+    const live = pipe;
 
     // From here on the directory changes.
     // The state file: heading from `start` to `reached`; `in-progress` until the new log is in place.
@@ -257,11 +291,11 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
       while (pages.deferred > 0) {
         const deferred = pages.deferred;
         batches++;
-        const plan = new Planner(new SpaceKnowledge(), { pageSize: ps }, true, windowRecords, (id, to) => pipe.drop(id, to));
+        const plan = new Planner(new SpaceKnowledge(), { pageSize: ps }, true, windowRecords, (id, to) => live.drop(id, to));
         const passFeed = new BatchFeed(readStitched(sources, start, { toLsn: reached, batchBytes, ends }));
         const resolve = (id: number) => (store.has(id) || store.bindByName(id, knowledge.names.get(id)) ? store.pathOf(id) : undefined);
         const pass = batches;
-        const r = await runPass(pipe, pass, slots, plan, passFeed, reached, resolve, (lsn) => {
+        const r = await runPass(live, pass, slots, plan, passFeed, reached, resolve, (lsn) => {
           report('apply', inPass(pass, progressOf(lsn, start, span) * SCAN_SHARE), lsn ?? start);
         }, reached);
         if (plan.reachedLsn !== reached) {

@@ -378,6 +378,7 @@ export class RecordStore implements WindowRecords {
       mtrStart: this.mtrStart,
       mtrEnd: this.mtrEnd,
       mtrBuf: this.mtrBuf,
+      mtrCount: this.mtrCount,
       pageCount: n,
       pageSpace: this.pageSpace.slice(0, n),
       pageNo: this.pageNo.slice(0, n),

@@ -1,4 +1,4 @@
-import { readMtrBatches, type LogEnd, type LogSource, type Lsn, type MtrBatch } from '@ibarchive/parser';
+import { readMtrBatches, type LogEnd, type LogSource, type Lsn, type MtrBatch, type PageResetSink } from '@ibarchive/parser';
 
 /** The part of one log source a read used. */
 export interface SourceSpan {
@@ -21,6 +21,10 @@ export async function* readStitched(
   options: {
     toLsn?: Lsn | undefined;
     batchBytes?: number | undefined;
+    /** False: framing only, CRCs not checked (see ReadMtrOptions.checksums). */
+    checksums?: boolean | undefined;
+    /** Filled with each batch's FREE_PAGE / INIT_PAGE records (see ReadMtrOptions.resets). */
+    resets?: PageResetSink | undefined;
     spans?: SourceSpan[];
     /** Where each source's log was found to end; filled in, and consulted so that a re-read never reads past it. */
     ends?: Map<LogSource, Lsn>;
@@ -38,7 +42,7 @@ export async function* readStitched(
     }
     done.add(src);
     const from = pos;
-    for await (const item of readMtrBatches(src, pos, { toLsn: options.toLsn, batchBytes: options.batchBytes })) {
+    for await (const item of readMtrBatches(src, pos, { toLsn: options.toLsn, batchBytes: options.batchBytes, checksums: options.checksums, resets: options.resets })) {
       if (item.kind === 'batch') {
         yield item;
         continue;

@@ -51,6 +51,8 @@ export interface WindowRecords {
   readonly mtrStart: Float64Array;
   readonly mtrEnd: Float64Array;
   readonly mtrBuf: Uint32Array;
+  /** Mtrs in the window (mtrStart / mtrEnd / mtrBuf entries). */
+  readonly mtrCount: number;
   readonly pageCount: number;
   readonly pageSpace: Uint32Array;
   readonly pageNo: Uint32Array;

@@ -19,11 +19,17 @@ export async function openSources(dir: string, extra: string[]): Promise<OpenedL
   return out;
 }
 
-/** Runs prepare on `dir` with its own logs plus `extra`, closing the sources afterwards. */
+/**
+ * Runs prepare on `dir` with its own logs plus `extra`, closing the sources
+ * afterwards; with the look-ahead over the same paths, as the CLI does,
+ * read first (lookAheadFirst), unless `opts` says otherwise.
+ */
 export async function prepareDir(dir: string, extra: string[], opts: Partial<PrepareOptions> = {}): Promise<PrepareResult> {
   const opened = await openSources(dir, extra);
+  const paths = [...(await inspectBase(dir)).ownLogs.map((n) => join(dir, n)), ...extra];
+  const lookAhead = opened.map((o, i) => ({ path: paths[i]!, endLsn: o.endLsn }));
   try {
-    return await prepare({ targetDir: dir, sources: opened.map((o) => o.source), ...opts });
+    return await prepare({ targetDir: dir, sources: opened.map((o) => o.source), lookAhead, lookAheadFirst: true, ...opts });
   } finally {
     for (const o of opened) await o.close();
   }

@@ -87,6 +87,7 @@ function resultJson(r: PrepareResult, segments: SegmentUse[]): object {
     segments: segments.map((g) => ({ file: g.file, startLsn: formatLsn(g.startLsn), endLsn: formatLsn(g.endLsn) })),
     mtrs: r.mtrs,
     records: r.records,
+    recordsVoidedAhead: r.recordsVoidedAhead,
     logBytes: r.logBytes,
     tablespaces: r.tablespaces,
     pagesTouched: r.pagesTouched,
@@ -109,6 +110,7 @@ function printResult(io: Output, r: PrepareResult, segments: SegmentUse[]): void
   for (const s of r.spans) io.out(`  log source       ${s.source}: ${formatLsn(s.fromLsn)} .. ${formatLsn(s.toLsn)}`);
   for (const g of segments) io.out(`    segment        ${g.file}: ${formatLsn(g.startLsn)} .. ${formatLsn(g.endLsn)}`);
   io.out(`  mtrs / records   ${r.mtrs} / ${r.records} (${mib(r.logBytes)} of log)`);
+  if (r.recordsVoidedAhead > 0) io.out(`  voided ahead     ${r.recordsVoidedAhead} records (their page is reset later in the log: not applied)`);
   io.out(`  tablespaces      ${r.tablespaces.length}, pages touched ${r.pagesTouched}`);
   for (const t of r.tablespaces) io.out(`    space ${t.spaceId} ${t.file ?? '(no file)'}: ${t.pages} pages`);
   const spilled = r.pagesSpilled === 0 ? '' : r.planOnly ? `; ${r.pagesSpilled} pages or more go to a scratch file` : `; ${r.pagesSpilled} pages went to a scratch file`;
@@ -160,14 +162,22 @@ addCommand((program, io) => {
       if (flags.toTime !== undefined) toLsn = await prepareTimeTarget(io, flags);
       const base = await inspectBase(flags.targetDir);
       const opened: OpenedLog[] = [];
+      const paths: string[] = [];
       try {
-        for (const name of base.ownLogs) opened.push(await openLogPath(join(flags.targetDir, name), { reuseBuffers: SOURCE_READ_BUFFERS }));
-        if (flags.archivedLogsDir !== undefined) opened.push(await openLogPath(flags.archivedLogsDir));
+        for (const name of base.ownLogs) {
+          paths.push(join(flags.targetDir, name));
+          opened.push(await openLogPath(paths[paths.length - 1]!, { reuseBuffers: SOURCE_READ_BUFFERS }));
+        }
+        if (flags.archivedLogsDir !== undefined) {
+          paths.push(flags.archivedLogsDir);
+          opened.push(await openLogPath(flags.archivedLogsDir));
+        }
         const sources: LogSource[] = opened.map((o) => o.source);
         const json = Boolean(flags.json);
         const result = await prepare({
           targetDir: flags.targetDir,
           sources,
+          lookAhead: opened.map((o, i) => ({ path: paths[i]!, endLsn: o.endLsn })),
           toLsn,
           useMemory,
           parallel,
