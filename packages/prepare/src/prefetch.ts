@@ -1,5 +1,17 @@
 import type { CircularLog, LogSource, Lsn } from '@ibarchive/parser';
 
+/** `src` with another `read` (everything else delegated). */
+export function withRead(src: LogSource, read: LogSource['read']): LogSource {
+  return {
+    name: src.name,
+    firstLsn: src.firstLsn,
+    seqBit: (lsn) => src.seqBit(lsn),
+    seqFlipAfter: (lsn) => src.seqFlipAfter(lsn),
+    locate: (lsn) => src.locate(lsn),
+    read,
+  };
+}
+
 /** Largest mtr (MTR_SIZE_MAX): a read restarts at most this far before the end of the previous one. */
 const OVERLAP = 1 << 20;
 
@@ -27,29 +39,22 @@ export function prefetching(src: LogSource, chunk = 32 << 20): LogSource {
     const end = c.lsn + BigInt(c.bytes.length);
     return lsn >= c.lsn && lsn + BigInt(length) <= end;
   };
-  return {
-    name: src.name,
-    firstLsn: src.firstLsn,
-    seqBit: (lsn) => src.seqBit(lsn),
-    seqFlipAfter: (lsn) => src.seqFlipAfter(lsn),
-    locate: (lsn) => src.locate(lsn),
-    async read(lsn: Lsn, length: number): Promise<Uint8Array> {
-      if (length > chunk - OVERLAP) return src.read(lsn, length);
-      if (!cache || !serves(cache, lsn, length)) {
-        if (next && lsn >= next.lsn) {
-          const bytes = await next.bytes;
-          cache = { lsn: next.lsn, bytes, complete: bytes.length === chunk };
-          next = undefined;
-        }
-        if (!cache || !serves(cache, lsn, length)) {
-          const bytes = await src.read(lsn, chunkAt(lsn));
-          cache = { lsn, bytes, complete: bytes.length === chunk };
-          next = undefined;
-        }
+  return withRead(src, async (lsn: Lsn, length: number): Promise<Uint8Array> => {
+    if (length > chunk - OVERLAP) return src.read(lsn, length);
+    if (!cache || !serves(cache, lsn, length)) {
+      if (next && lsn >= next.lsn) {
+        const bytes = await next.bytes;
+        cache = { lsn: next.lsn, bytes, complete: bytes.length === chunk };
+        next = undefined;
       }
-      if (!next && cache.complete) next = fetch(cache.lsn + BigInt(cache.bytes.length - OVERLAP));
-      const at = Number(lsn - cache.lsn);
-      return cache.bytes.subarray(at, Math.min(cache.bytes.length, at + length));
-    },
-  };
+      if (!cache || !serves(cache, lsn, length)) {
+        const bytes = await src.read(lsn, chunkAt(lsn));
+        cache = { lsn, bytes, complete: bytes.length === chunk };
+        next = undefined;
+      }
+    }
+    if (!next && cache.complete) next = fetch(cache.lsn + BigInt(cache.bytes.length - OVERLAP));
+    const at = Number(lsn - cache.lsn);
+    return cache.bytes.subarray(at, Math.min(cache.bytes.length, at + length));
+  });
 }

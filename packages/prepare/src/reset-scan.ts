@@ -1,6 +1,6 @@
 import { openLogPath, type OpenedLog } from '@ibarchive/log-archiver';
 import { PageResetSink, type LogEnd, type LogSource, type Lsn, type MtrBatch } from '@ibarchive/parser';
-import { prefetching } from './prefetch.js';
+import { prefetching, withRead } from './prefetch.js';
 import type { ResetChunk } from './reset-hints.js';
 import { readStitched } from './stitch.js';
 
@@ -28,14 +28,7 @@ const STEP_BYTES = 1 << 20;
 
 function bounded(src: LogSource, end: Lsn | undefined): LogSource {
   if (end === undefined) return src;
-  return {
-    name: src.name,
-    firstLsn: src.firstLsn,
-    seqBit: (lsn) => src.seqBit(lsn),
-    seqFlipAfter: (lsn) => src.seqFlipAfter(lsn),
-    locate: (lsn) => src.locate(lsn),
-    read: async (lsn, length) => (lsn >= end ? new Uint8Array(0) : src.read(lsn, Math.min(length, Number(end - lsn)))),
-  };
+  return withRead(src, async (lsn, length) => (lsn >= end ? new Uint8Array(0) : src.read(lsn, Math.min(length, Number(end - lsn)))));
 }
 
 /**

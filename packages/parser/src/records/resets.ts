@@ -4,9 +4,9 @@ import { decodeVarint, varintLength } from '../varint.js';
  * The FREE_PAGE and INIT_PAGE records found while framing (scanMtr with a
  * sink): a quick look ahead, since every record of a page before its reset is
  * void. FREE_PAGE is 0x00 and INIT_PAGE 0x10 with bit 7 clear (redo-format.md
- * 4.1): MariaDB sets same_page only on WRITE, MEMSET and MEMMOVE, so both
- * always carry their page id, and a first byte below 0x20 (and above the
- * terminators 0x00, 0x01) is one of them.
+ * 4.1): both always carry their page id (RecordReader rejects either with
+ * same_page as corrupt, and the fixtures hold none), so a first byte below
+ * 0x20 (and above the terminators 0x00, 0x01) is one of them.
  */
 export class PageResetSink {
   n = 0;
