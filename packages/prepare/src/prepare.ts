@@ -301,6 +301,9 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
         if (plan.reachedLsn !== reached) {
           throw new IbarchiveError('internal', `pass ${pass} read the log to LSN ${formatLsn(plan.reachedLsn ?? start)}, not ${formatLsn(reached)}`);
         }
+        // The same range as pass 1, whose hints were all settled: so must these be, before anything is written.
+        const owed = plan.hints?.unsettled(plan.knowledge.deleted) ?? 0;
+        if (owed > 0) throw new IbarchiveError('internal', `pass ${pass}: ${owed} pages skipped for a reset up to LSN ${formatLsn(reached)} that the pass did not decode`);
         pages = r.pages;
         pagesSpilled += pages.spilled;
         later = pass - 1 + Math.ceil(pages.deferred / maxSlots);
