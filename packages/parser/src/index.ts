@@ -54,9 +54,9 @@ export {
   type LogEnd,
   type ReadMtrOptions,
   readMtrBatches,
-  MtrStream,
-  MtrStreamResult,
 } from './mtr.js';
+export { MtrStream, MtrStreamResult } from './stream.js';
+export { KnownMtrs } from './known-mtrs.js';
 export {
   FREE_PAGE,
   INIT_PAGE,

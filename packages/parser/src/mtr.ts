@@ -1,6 +1,7 @@
 import { crc32cRange } from './crc32c.js';
 import { ChecksumMismatchError, CorruptLogError } from './errors.js';
 import { formatLsn, type Lsn } from './lsn.js';
+import type { KnownMtrs } from './known-mtrs.js';
 import type { PageResetSink } from './records/resets.js';
 import type { LogSource } from './source.js';
 import { decodeVarint, varintLength } from './varint.js';
@@ -176,6 +177,12 @@ export interface ReadMtrOptions {
   checksums?: boolean | undefined;
   /** Filled with the FREE_PAGE / INIT_PAGE records of each batch's mtrs before it is yielded. Not with `worker`. */
   resets?: PageResetSink | undefined;
+  /**
+   * Boundaries of mtrs framed before (a look-ahead): an mtr found there is
+   * checked (sequence bit, CRC) without walking its records. Only with
+   * checksums and without `resets`; not with `worker`.
+   */
+  known?: KnownMtrs | undefined;
 }
 
 /** The index arrays of a batch (equal lengths), reusable by frameRun. */
@@ -211,6 +218,9 @@ export function frameRun(
   checksum = true,
   /** Filled (from 0) with the resets of the mtrs framed, by index in the run. */
   resets?: PageResetSink,
+  /** Boundaries known ahead (ReadMtrOptions.known), with the LSN of bytes[0]; used only with `checksum` and without `resets`. */
+  known?: KnownMtrs,
+  knownLsn = 0,
 ): MtrRun {
   let cap = index?.starts.length ?? Math.max(1024, bytes.length >> 6);
   let starts: Uint32Array = index?.starts ?? new Uint32Array(cap);
@@ -225,7 +235,8 @@ export function frameRun(
       break;
     }
     const mark = resets?.n ?? 0;
-    scanMtr(bytes, pos, bytes.length, seqBit, flipAt, scan, checksum, resets, count);
+    const len = known === undefined || !checksum || resets !== undefined ? 0 : known.lengthAt(knownLsn + pos);
+    if (len === 0 || !checkKnown(bytes, pos, pos + len, seqBit, flipAt, scan)) scanMtr(bytes, pos, bytes.length, seqBit, flipAt, scan, checksum, resets, count);
     if (scan.kind !== 'mtr') {
       if (resets) resets.n = mark;
       break;
@@ -243,6 +254,25 @@ export function frameRun(
     pos = scan.end;
   }
   return { count, starts, recordsEnds, ends, pos, toLsnReached };
+}
+
+/**
+ * An mtr at bytes[pos, end) as a look-ahead framed it (KnownMtrs): true, with
+ * `scan` set as scanMtr sets it, if the terminator at end - 5 carries the
+ * expected sequence bit and the CRC matches; false (nothing set) otherwise,
+ * and the caller frames the mtr by walking it.
+ */
+function checkKnown(bytes: Uint8Array, pos: number, end: number, seqBit: 0 | 1, flipAt: number, scan: MtrScan): boolean {
+  const t = end - 5;
+  if (t <= pos || end > bytes.length || t - pos >= MTR_SIZE_MAX || bytes[pos]! <= 1) return false;
+  if (bytes[t] !== (t < flipAt ? seqBit : 1 - seqBit)) return false;
+  const stored = ((bytes[t + 1]! << 24) | (bytes[t + 2]! << 16) | (bytes[t + 3]! << 8) | bytes[t + 4]!) >>> 0;
+  if (stored !== crc32cRange(bytes, pos, t)) return false;
+  scan.kind = 'mtr';
+  scan.reason = undefined;
+  scan.recordsEnd = t;
+  scan.end = end;
+  return true;
 }
 
 /** Index of `lsn` in a window starting at `windowLsn` of `length` bytes; Infinity if absent or beyond it. */
@@ -263,7 +293,7 @@ export async function* readMtrBatches(
   fromLsn: Lsn,
   options: ReadMtrOptions = {},
 ): AsyncGenerator<MtrBatch | LogEnd> {
-  if (options.worker && (options.checksums === false || options.resets)) throw new RangeError('readMtrBatches: checksums: false and resets are not supported with worker');
+  if (options.worker && (options.checksums === false || options.resets || options.known)) throw new RangeError('readMtrBatches: checksums: false, resets and known are not supported with worker');
   if (options.worker) {
     yield* readMtrBatchesInWorker(source, fromLsn, options);
     return;
@@ -271,6 +301,7 @@ export async function* readMtrBatches(
   const batchBytes = Math.max(options.batchBytes ?? 8 << 20, 4096);
   const toLsn = options.toLsn;
   const checksum = options.checksums ?? true;
+  const known = checksum && !options.resets ? options.known : undefined;
   const scan = new MtrScan();
   let lsn = fromLsn;
   let want = batchBytes;
@@ -279,7 +310,7 @@ export async function* readMtrBatches(
     const bytes = await source.read(lsn, want);
     const seqBit = source.seqBit(lsn);
     const flipAt = windowIndex(source.seqFlipAfter(lsn), lsn, bytes.length);
-    const run = frameRun(bytes, 0, seqBit, flipAt, windowIndex(toLsn, lsn, bytes.length), scan, undefined, checksum, options.resets);
+    const run = frameRun(bytes, 0, seqBit, flipAt, windowIndex(toLsn, lsn, bytes.length), scan, undefined, checksum, options.resets, known, Number(lsn));
     const { count, starts, recordsEnds, ends, pos } = run;
     let stop: EndReason | undefined = run.toLsnReached ? 'to-lsn' : undefined;
     if (count > 0) {
@@ -336,81 +367,4 @@ function throwIfMidLogFailure(source: LogSource, lsn: Lsn, bytes: Uint8Array, fa
     `sequence bit mismatch (terminator ${bytes[failed.recordsEnd]} at LSN ${formatLsn(at)}) in mtr followed by valid log`,
     pos,
   );
-}
-
-/** One result of MtrStream.next(), reused between calls. */
-export class MtrStreamResult {
-  kind: 'mtr' | 'need-more' | 'end' = 'need-more';
-  /** The stream's buffer; valid until the next push(). */
-  bytes: Uint8Array = new Uint8Array(0);
-  start = 0;
-  recordsEnd = 0;
-  end = 0;
-  /** LSN of bytes[start]. */
-  lsn: Lsn = 0n;
-  /** LSN after this mtr. */
-  endLsn: Lsn = 0n;
-  reason: EndReason | undefined = undefined;
-}
-
-/**
- * Streaming framer: push() bytes in any chunking, next() returns the next
- * mtr, need-more, or end. The result is independent of chunk boundaries. The
- * sequence bit comes from `seq` (a LogSource's seqBit/seqFlipAfter); without
- * it terminators must be 1 (linear log).
- */
-export class MtrStream {
-  private buf = new Uint8Array(64 * 1024);
-  private len = 0;
-  private pos = 0;
-  private lsn: Lsn;
-  private readonly seq: Pick<LogSource, 'seqBit' | 'seqFlipAfter'> | undefined;
-  private readonly scan = new MtrScan();
-  private readonly result = new MtrStreamResult();
-
-  constructor(lsn: Lsn, seq?: Pick<LogSource, 'seqBit' | 'seqFlipAfter'>) {
-    this.lsn = lsn;
-    this.seq = seq;
-  }
-
-  /** LSN of the next unconsumed byte. */
-  get nextLsn(): Lsn {
-    return this.lsn;
-  }
-
-  push(chunk: Uint8Array): void {
-    if (this.pos > 0 && this.len + chunk.length > this.buf.length) {
-      this.buf.copyWithin(0, this.pos, this.len);
-      this.len -= this.pos;
-      this.pos = 0;
-    }
-    if (this.len + chunk.length > this.buf.length) {
-      const b = new Uint8Array(Math.max(this.buf.length * 2, this.len + chunk.length));
-      b.set(this.buf.subarray(0, this.len));
-      this.buf = b;
-    }
-    this.buf.set(chunk, this.len);
-    this.len += chunk.length;
-  }
-
-  next(): MtrStreamResult {
-    const r = this.result;
-    const seqBit = this.seq ? this.seq.seqBit(this.lsn) : 1;
-    const flip = this.seq?.seqFlipAfter(this.lsn);
-    const flipAt = flip === undefined ? Infinity : this.pos + Number(flip - this.lsn);
-    const s = scanMtr(this.buf, this.pos, this.len, seqBit, flipAt, this.scan);
-    r.kind = s.kind;
-    r.reason = s.reason;
-    r.bytes = this.buf;
-    r.lsn = this.lsn;
-    if (s.kind === 'mtr') {
-      r.start = this.pos;
-      r.recordsEnd = s.recordsEnd;
-      r.end = s.end;
-      this.lsn += BigInt(s.end - this.pos);
-      r.endLsn = this.lsn;
-      this.pos = s.end;
-    }
-    return r;
-  }
 }

@@ -1,6 +1,4 @@
-import type { MessagePort } from 'node:worker_threads';
 import type { ErrorClass, Lsn } from '@ibarchive/parser';
-import type { LookAheadSetup } from './reset-scan.js';
 import type { CacheSnapshotData } from './page-cache.js';
 import type { WindowMessage } from './window-records.js';
 
@@ -12,9 +10,6 @@ export interface WorkerSetup {
   readonly maxSlots: number;
   /** Scratch file for pages beyond maxSlots (see PageCache); without it they are deferred to a later pass. */
   readonly spillPath?: string | undefined;
-  /** Look ahead in the log for pages reset later (reset-scan.ts), posting what it finds on `hintPort`. */
-  readonly lookAhead?: LookAheadSetup | undefined;
-  readonly hintPort?: MessagePort | undefined;
 }
 
 export type ToWorker =

@@ -1,9 +1,8 @@
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { IbarchiveError } from '@ibarchive/parser';
 import { ApplyError } from './apply/index.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './apply-messages.js';
 import { CacheSnapshot } from './page-cache.js';
-import { ResetHints, type ResetChunk } from './reset-hints.js';
 import { SpillFile } from './spill-file.js';
 import type { WindowMessage } from './window-records.js';
 
@@ -35,22 +34,10 @@ export class ApplyPipeline {
 
   /** Reads back the pages the apply thread spilled (see PageCache). */
   readonly spill: SpillFile | undefined;
-  /** With a look-ahead: the resets it reported so far (see drainHints). */
-  readonly hints: ResetHints | undefined;
-  private readonly hintPort: MessagePort | undefined;
 
   constructor(setup: WorkerSetup, onWarning?: (message: string) => void) {
     this.spill = setup.spillPath === undefined ? undefined : new SpillFile(setup.spillPath, setup.pageSize, true);
-    let workerData = setup;
-    const transferList: MessagePort[] = [];
-    if (setup.lookAhead) {
-      const { port1, port2 } = new MessageChannel();
-      this.hintPort = port1;
-      this.hints = new ResetHints();
-      workerData = { ...setup, hintPort: port2 };
-      transferList.push(port2);
-    }
-    this.worker = new Worker(new URL('./apply-worker.js', import.meta.url), { workerData, transferList });
+    this.worker = new Worker(new URL('./apply-worker.js', import.meta.url), { workerData: setup });
     this.worker.on('message', (m: FromWorker) => {
       if (m.kind === 'applied') {
         this.busy.get(m.store)?.resolve();
@@ -89,23 +76,6 @@ export class ApplyPipeline {
   private post(m: ToWorker): void {
     if (this.failure) throw this.failure;
     this.worker.postMessage(m);
-  }
-
-  /** Takes in the resets the look-ahead reported since the last call (without waiting). */
-  drainHints(): void {
-    const port = this.hintPort;
-    if (!port) return;
-    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) this.hints!.merge(m.message as ResetChunk);
-  }
-
-  /** Waits until the look-ahead has read all it can (see PrepareOptions.lookAheadFirst). */
-  async lookAheadDone(): Promise<void> {
-    const hints = this.hints;
-    while (hints && !hints.complete) {
-      if (this.failure) throw this.failure;
-      this.drainHints();
-      if (!hints.complete) await new Promise((r) => setTimeout(r, 2));
-    }
   }
 
   startPass(pass: number, unknownSpaces: 'defer' | 'ignore'): void {
@@ -151,7 +121,6 @@ export class ApplyPipeline {
   async close(): Promise<void> {
     this.worker.removeAllListeners('exit');
     await this.worker.terminate();
-    this.hintPort?.close();
     this.spill?.close();
   }
 }

@@ -8,7 +8,6 @@ import { SpillFile } from './spill-file.js';
 import { windowFromMessage } from './window-records.js';
 import { WindowApplier } from './window-apply.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './apply-messages.js';
-import { ResetScanner } from './reset-scan.js';
 
 /**
  * The apply thread of a prepare (see ApplyPipeline): holds the pages of a
@@ -23,16 +22,6 @@ let resolved = new Map<number, string | null>();
 let loader: PageLoader | undefined;
 let applier: WindowApplier | undefined;
 let touched: Touched | undefined;
-let scanner: ResetScanner | undefined;
-
-/**
- * How far the look-ahead scan must be ahead of a window before it is applied
- * (it reads further whenever this thread is idle). The decoding thread is at
- * most SLOTS windows further, and on the bench most resets that void a
- * record lie 40-100 MB after it: hints arrive too late unless the scan leads
- * the decoding thread by that much.
- */
-const MIN_LEAD = 256 << 20;
 
 /** Pages touched per space in pass 1 (for the summary); a deleted space's pages no longer count. */
 class Touched {
@@ -68,14 +57,9 @@ function send(m: FromWorker): void {
   port.postMessage(m);
 }
 
-async function handle(m: ToWorker): Promise<void> {
+function handle(m: ToWorker): void {
   switch (m.kind) {
     case 'pass': {
-      if (m.pass === 1 && setup.lookAhead && setup.hintPort && !scanner) {
-        const hintPort = setup.hintPort;
-        scanner = await ResetScanner.open(setup.lookAhead, (chunk, transfer) => hintPort.postMessage(chunk, transfer));
-        if (!scanner) hintPort.postMessage({ n: 0, spaces: new Uint32Array(0), pages: new Uint32Array(0), lsns: new Float64Array(0), done: true });
-      }
       if (m.pass > 1) cache.endPass();
       loader?.close();
       resolved = new Map();
@@ -92,7 +76,6 @@ async function handle(m: ToWorker): Promise<void> {
     case 'window': {
       for (const [id, path] of m.spaces) if (path !== undefined && !resolved.has(id)) resolved.set(id, path);
       const w = windowFromMessage(m.window);
-      if (scanner && w.mtrCount > 0) await scanner.scanTo(w.mtrEnd[w.mtrCount - 1]! + MIN_LEAD);
       applier!.apply(w, voidedSet(m.voided));
       send({ kind: 'applied', store: m.store });
       return;
@@ -102,8 +85,6 @@ async function handle(m: ToWorker): Promise<void> {
       if (m.trimmedTo === undefined) touched?.drop(m.spaceId);
       return;
     case 'end': {
-      await scanner?.close();
-      scanner = undefined;
       loader?.close();
       spill?.close();
       applier!.throwIfBroken();
@@ -120,29 +101,13 @@ async function handle(m: ToWorker): Promise<void> {
   }
 }
 
-// Messages are handled one at a time, in order (a look-ahead read may await); when none is
-// waiting, the look-ahead reads on.
-const pending: ToWorker[] = [];
-let wake: (() => void) | undefined;
 port.on('message', (m: ToWorker) => {
-  pending.push(m);
-  wake?.();
-});
-
-async function run(): Promise<void> {
-  for (;;) {
-    const m = pending.shift();
-    if (m) {
-      await handle(m).catch(report);
-    } else if (scanner && !scanner.done) {
-      await scanner.step();
-    } else {
-      await new Promise<void>((resolve) => (wake = resolve));
-      wake = undefined;
-    }
+  try {
+    handle(m);
+  } catch (e) {
+    report(e);
   }
-}
-void run();
+});
 
 function report(e: unknown): void {
   const err = e instanceof Error ? e : new Error(String(e));

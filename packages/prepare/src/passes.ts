@@ -4,6 +4,8 @@ import type { ToWorker } from './apply-messages.js';
 import { LOOK_AHEAD, SLOTS } from './memory-plan.js';
 import type { Planner } from './plan.js';
 import { PAGE_FREED, PAGE_INIT, RecordStore } from './record-store.js';
+import type { ResetHints } from './reset-hints.js';
+import type { LookAhead } from './look-ahead.js';
 
 type Item = MtrBatch | LogEnd;
 
@@ -80,6 +82,15 @@ function resets(s: RecordStore): Array<[number, number]> {
   return out;
 }
 
+/** What a pass knows of pages reset ahead of it (reset-hints.ts, reset-scan.ts). */
+export interface PassAhead {
+  readonly hints: ResetHints;
+  /** Reads ahead while the pass decodes, filling `hints` (pass 1). */
+  readonly reader?: LookAhead | undefined;
+  /** Read everything ahead before decoding (PrepareOptions.lookAheadFirst). */
+  readonly readFirst?: boolean | undefined;
+}
+
 /**
  * One pass over the log: windows of records decoded and grouped by page here,
  * applied by the apply thread. A window is handed over once the next
@@ -99,12 +110,13 @@ export async function runPass(
   onProgress: (lsn: Lsn | undefined) => void,
   /** Where the log is expected to end, if known: the last windows shrink towards it. */
   expectedEnd?: Lsn | undefined,
-  /** Wait until the look-ahead has read all it can before decoding (PrepareOptions.lookAheadFirst). */
-  lookAheadFirst = false,
+  /** Pages reset ahead, and in pass 1 the look-ahead that finds them while this pass decodes (see PassAhead). */
+  ahead?: PassAhead,
 ): Promise<PassResult> {
   pipe.startPass(pass, pass === 1 ? 'defer' : 'ignore');
-  if (lookAheadFirst) await pipe.lookAheadDone();
-  plan.hints = pipe.hints;
+  const reader = ahead?.reader;
+  if (ahead?.readFirst) await reader?.readAll();
+  plan.hints = ahead?.hints;
   plan.hints?.newPass();
   for (let i = 0; i < slots.length; i++) await pipe.free(i);
   let cur = 0;
@@ -126,7 +138,7 @@ export async function runPass(
   slots[0]!.store.reset(share);
   plan.nextWindow(slots[0]!.store);
   for (;;) {
-    pipe.drainHints();
+    reader?.update(plan.reachedLsn);
     const st = await feed.feed(plan, toLsn);
     if (st !== 'more' && plan.store.mtrCount > 0) {
       const store = slots[cur]!.store;

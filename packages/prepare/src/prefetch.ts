@@ -27,20 +27,18 @@ export function prefetching(src: LogSource, chunk = 32 << 20): LogSource {
   let cache: { lsn: Lsn; bytes: Uint8Array; complete: boolean } | undefined;
   let next: { lsn: Lsn; bytes: Promise<Uint8Array> } | undefined;
   // A ring (an ib_logfile0) is read in chunks that stop at its end: a read across it costs a copy
-  // of both parts, and beyond the end of a backup's log it only finds the log's old start.
+  // of both parts, and beyond the end of a backup's log (whose ring ends where its log does) it only
+  // finds the log's old start. A read across the end goes to the source with its own length.
   const ring = (src as Partial<CircularLog>).capacity;
-  const chunkAt = (lsn: Lsn): number => {
-    if (ring === undefined) return chunk;
-    const room = ring - Number((lsn - src.firstLsn) % BigInt(ring));
-    return room >= OVERLAP * 2 ? Math.min(chunk, room) : chunk;
-  };
+  const room = (lsn: Lsn): number => (ring === undefined ? Infinity : ring - Number((lsn - src.firstLsn) % BigInt(ring)));
+  const chunkAt = (lsn: Lsn): number => Math.min(chunk, room(lsn));
   const fetch = (lsn: Lsn) => ({ lsn, bytes: src.read(lsn, chunkAt(lsn)) });
   const serves = (c: NonNullable<typeof cache>, lsn: Lsn, length: number) => {
     const end = c.lsn + BigInt(c.bytes.length);
     return lsn >= c.lsn && lsn + BigInt(length) <= end;
   };
   return withRead(src, async (lsn: Lsn, length: number): Promise<Uint8Array> => {
-    if (length > chunk - OVERLAP) return src.read(lsn, length);
+    if (length > chunk - OVERLAP || length > room(lsn)) return src.read(lsn, length);
     if (!cache || !serves(cache, lsn, length)) {
       if (next && lsn >= next.lsn) {
         const bytes = await next.bytes;

@@ -22,6 +22,7 @@ import { normalizeLogName, PageStore, replayJournal } from './page-store.js';
 import { ApplyPipeline, type PassResult } from './apply-pipeline.js';
 import { BatchFeed, runPass, windowSlots } from './passes.js';
 import { LOOK_AHEAD_READ_BUFFERS, memoryPlan, readSizes } from './memory-plan.js';
+import { LookAhead } from './look-ahead.js';
 import type { LookAheadSource } from './reset-scan.js';
 import { runFileOps, writePass } from './write-pages.js';
 import { Planner, SpaceKnowledge } from './plan.js';
@@ -60,15 +61,16 @@ export interface PrepareOptions {
   readonly onWarning?: ((message: string) => void) | undefined;
   /**
    * The paths `sources` were opened from (openLogPath), in the same order.
-   * The apply thread opens them again to read ahead for pages that a later
-   * mtr resets: the records before such a reset are void and are then
-   * neither stored nor applied. Without it they are (same result, slower).
+   * They are opened again to read ahead (reset-scan.ts) for pages that a
+   * later mtr resets: the records before such a reset are void and are then
+   * neither stored nor applied; decoding also reuses the mtr boundaries found
+   * ahead. Without it records are stored and applied (same result, slower).
    */
   readonly lookAhead?: readonly LookAheadSource[] | undefined;
   /**
    * Let the look-ahead read all it can before the log is decoded, instead
-   * of alongside. For tests: on a small log decoding finishes before a
-   * concurrent look-ahead has started, so its effect would vary.
+   * of as decoding goes. For tests: its effect then does not depend on how
+   * far ahead it happened to be.
    */
   readonly lookAheadFirst?: boolean | undefined;
 }
@@ -156,8 +158,12 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   // A scratch file a killed run left in the target dir is stale (with --scratch-dir too).
   if (!opts.planOnly) await removeIfExists(join(dir, SPILL_FILE));
   const { chunkBytes } = readSizes(memory);
-  const lookAhead = roomToLookAhead && opts.lookAhead?.length ? { sources: opts.lookAhead, fromLsn: start, toLsn: opts.toLsn, chunkBytes, reuseBuffers: LOOK_AHEAD_READ_BUFFERS } : undefined;
-  let pipe = opts.planOnly ? undefined : new ApplyPipeline({ dir, pageSize: ps, maxSlots, spillPath, lookAhead }, warn);
+  let pipe = opts.planOnly ? undefined : new ApplyPipeline({ dir, pageSize: ps, maxSlots, spillPath }, warn);
+  let reader =
+    pipe && roomToLookAhead && opts.lookAhead?.length
+      ? new LookAhead({ sources: opts.lookAhead, fromLsn: start, toLsn: opts.toLsn, chunkBytes, reuseBuffers: LOOK_AHEAD_READ_BUFFERS })
+      : undefined;
+  let hints = reader?.hints;
   try {
     const slots = pipe ? windowSlots(windowRecords, arenaBytes) : [];
     const span = Number((opts.toLsn ?? base.baseEndLsn ?? start + 1n) - start) || 1;
@@ -173,16 +179,19 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
       spans = [];
       const k = (knowledge = new SpaceKnowledge());
       first = new Planner(k, { pageSize: ps }, p !== undefined, windowRecords, (id, to) => p?.drop(id, to));
-      feed = new BatchFeed(readStitched(sources, start, { toLsn: opts.toLsn, batchBytes, spans, ends }));
+      feed = new BatchFeed(readStitched(sources, start, { toLsn: opts.toLsn, batchBytes, spans, ends, known: reader?.known }));
       if (!p) {
         while ((await feed.feed(first, opts.toLsn)) !== 'end') scanProgress(first.reachedLsn);
         break;
       }
-      pass1 = await runPass(p, 1, slots, first, feed, opts.toLsn, (id) => resolveInScan(scan, k, id), scanProgress, opts.toLsn ?? base.baseEndLsn, opts.lookAheadFirst);
+      pass1 = await runPass(p, 1, slots, first, feed, opts.toLsn, (id) => resolveInScan(scan, k, id), scanProgress, opts.toLsn ?? base.baseEndLsn, hints && { hints, reader, readFirst: opts.lookAheadFirst });
+      await reader?.close();
+      reader = undefined;
       // The look-ahead read log this pass did not (a source that changed since it was opened):
       // records were skipped for resets never decoded. Run the pass again without it.
-      const unsettled = p.hints?.unsettled(k.deleted) ?? 0;
+      const unsettled = hints?.unsettled(k.deleted) ?? 0;
       if (unsettled === 0) break;
+      hints = undefined;
       warn(`the look-ahead read log that this pass did not (a source changed while it was read): ${unsettled} pages lack the reset it promised; the pass is run again without it`);
       await p.close();
       pipe = new ApplyPipeline({ dir, pageSize: ps, maxSlots, spillPath }, warn);
@@ -230,7 +239,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
       spans,
       mtrs: first.mtrs,
       records: first.records,
-      recordsVoidedAhead: pipe?.hints?.skipped ?? 0,
+      recordsVoidedAhead: hints?.skipped ?? 0,
       logBytes: first.logBytes,
       tablespaces: tablespaceSummary(pass1 ? pass1.touched : first.touched, first.knowledge, scan),
       pagesTouched: totalPages,
@@ -297,7 +306,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
         const pass = batches;
         const r = await runPass(live, pass, slots, plan, passFeed, reached, resolve, (lsn) => {
           report('apply', inPass(pass, progressOf(lsn, start, span) * SCAN_SHARE), lsn ?? start);
-        }, reached);
+        }, reached, hints && { hints });
         if (plan.reachedLsn !== reached) {
           throw new IbarchiveError('internal', `pass ${pass} read the log to LSN ${formatLsn(plan.reachedLsn ?? start)}, not ${formatLsn(reached)}`);
         }
@@ -329,6 +338,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
     opts.onProgress?.({ phase: 'finish', fraction: 1, lsn: reached });
     return { ...summary, batches, pagesSpilled, pagesWritten, filesExtended, planOnly: false };
   } finally {
+    await reader?.close();
     await pipe?.close();
     if (pipe) await removeIfExists(spillPath);
   }

@@ -1,21 +1,7 @@
 import { PageTable } from './page-table.js';
 
 /**
- * Resets (INIT_PAGE / FREE_PAGE) found by the apply thread's look-ahead scan
- * (reset-scan.ts), posted in chunks as it reads ahead of the decoding thread.
- */
-export interface ResetChunk {
-  readonly n: number;
-  readonly spaces: Uint32Array;
-  readonly pages: Uint32Array;
-  /** Start LSN of the mtr holding each reset. */
-  readonly lsns: Float64Array;
-  /** The scan is over (the last chunk). */
-  readonly done?: boolean;
-}
-
-/**
- * What the decoding thread knows of resets ahead of it: per page, the start
+ * What the look-ahead (reset-scan.ts) found of resets ahead of decoding: per page, the start
  * LSN of the last mtr known to reset it. A record of a page that a later mtr
  * resets is void (redo-format.md 6.3), so the planner neither stores nor
  * applies it (on the bench log 18 M of 22 M records). Every page skipped that
@@ -33,24 +19,17 @@ export class ResetHints {
   private owedCount = 0;
   /** Records skipped. */
   skipped = 0;
-  /** The scan is over: every reset it will find is known. */
-  complete = false;
 
-  /** Adds the resets of a chunk (in log order). */
-  merge(c: ResetChunk): void {
-    if (c.done) this.complete = true;
-    for (let k = 0; k < c.n; k++) {
-      const s = c.spaces[k]!;
-      const p = c.pages[k]!;
-      let i = this.table.get(s, p);
-      if (i < 0) {
-        i = this.count++;
-        if (i === this.lastReset.length) this.grow();
-        this.table.set(s, p, i);
-        this.space[i] = s;
-      }
-      this.lastReset[i] = c.lsns[k]!;
+  /** Adds a reset of the page in the mtr starting at `lsn` (resets are added in log order). */
+  add(spaceId: number, pageNo: number, lsn: number): void {
+    let i = this.table.get(spaceId, pageNo);
+    if (i < 0) {
+      i = this.count++;
+      if (i === this.lastReset.length) this.grow();
+      this.table.set(spaceId, pageNo, i);
+      this.space[i] = spaceId;
     }
+    this.lastReset[i] = lsn;
   }
 
   /** True if a reset of the page is known in an mtr starting after `startLsn`: the record is void; the page is then owed that reset. */

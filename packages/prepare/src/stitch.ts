@@ -1,4 +1,4 @@
-import { readMtrBatches, type LogEnd, type LogSource, type Lsn, type MtrBatch, type PageResetSink } from '@ibarchive/parser';
+import { type KnownMtrs, readMtrBatches, type LogEnd, type LogSource, type Lsn, type MtrBatch, type PageResetSink } from '@ibarchive/parser';
 
 /** The part of one log source a read used. */
 export interface SourceSpan {
@@ -25,6 +25,8 @@ export async function* readStitched(
     checksums?: boolean | undefined;
     /** Filled with each batch's FREE_PAGE / INIT_PAGE records (see ReadMtrOptions.resets). */
     resets?: PageResetSink | undefined;
+    /** Mtr boundaries a look-ahead found (see ReadMtrOptions.known). */
+    known?: KnownMtrs | undefined;
     spans?: SourceSpan[];
     /** Where each source's log was found to end; filled in, and consulted so that a re-read never reads past it. */
     ends?: Map<LogSource, Lsn>;
@@ -42,7 +44,7 @@ export async function* readStitched(
     }
     done.add(src);
     const from = pos;
-    for await (const item of readMtrBatches(src, pos, { toLsn: options.toLsn, batchBytes: options.batchBytes, checksums: options.checksums, resets: options.resets })) {
+    for await (const item of readMtrBatches(src, pos, { toLsn: options.toLsn, batchBytes: options.batchBytes, checksums: options.checksums, resets: options.resets, known: options.known })) {
       if (item.kind === 'batch') {
         yield item;
         continue;
