@@ -12,13 +12,20 @@ export const LOOK_AHEAD_READ_BUFFERS = SOURCE_READ_BUFFERS;
 /** Below this --use-memory there is no look-ahead: its read buffers would crowd out pages. */
 export const LOOK_AHEAD_MIN_MEMORY = 256 << 20;
 /**
- * Windows held back once decoded (see passes.ts). With the look-ahead's hints
- * few records are left for the next windows to void: on the bench holding
- * back 1 took 2.59 s, 2 took 2.79 s (the apply thread starts later).
+ * Windows held back once decoded, so that the pages they reset are dropped
+ * from the window before (see passes.ts). With the look-ahead's hints few
+ * records are left for them to void: on the bench holding back 1 took
+ * 2.59 s, 2 took 2.79 s (the apply thread starts later); without hints
+ * (below LOOK_AHEAD_MIN_MEMORY) 2 are held back.
  */
-export const LOOK_AHEAD = 1;
-/** One window being applied, one queued for it, LOOK_AHEAD held back, one being decoded (4 against 3: 2.59 s against 2.65 s). */
-export const SLOTS = LOOK_AHEAD + 3;
+export const HOLD_BACK_WITH_HINTS = 1;
+export const HOLD_BACK = 2;
+/**
+ * Window slots: one being applied, one held back and one queued for the
+ * apply thread (or two held back), one being decoded. With hints, 4 slots
+ * took 2.59 s against 2.65 s for 3.
+ */
+export const SLOTS = 4;
 /** Fewest pages a pass holds, whatever --use-memory says. */
 const MIN_SLOTS = 64;
 /**

@@ -1,7 +1,7 @@
 import type { LogEnd, Lsn, MtrBatch } from '@ibarchive/parser';
 import type { ApplyPipeline, PassResult } from './apply-pipeline.js';
 import type { ToWorker } from './apply-messages.js';
-import { LOOK_AHEAD, SLOTS } from './memory-plan.js';
+import { HOLD_BACK, HOLD_BACK_WITH_HINTS, SLOTS } from './memory-plan.js';
 import type { Planner } from './plan.js';
 import { PAGE_FREED, PAGE_INIT, RecordStore } from './record-store.js';
 import type { ResetHints } from './reset-hints.js';
@@ -94,7 +94,7 @@ export interface PassAhead {
 /**
  * One pass over the log: windows of records decoded and grouped by page here,
  * applied by the apply thread. A window is handed over once the next
- * LOOK_AHEAD are decoded, without the pages they reset (on a long sysbench log
+ * HOLD_BACK are decoded (HOLD_BACK_WITH_HINTS with a look-ahead's hints), without the pages they reset (on a long sysbench log
  * 70 % of the records a later INIT_PAGE voids are voided by the very next
  * window); the apply thread meanwhile applies the windows before. Space drops
  * decoded in a window are handed over just before it, keeping log order.
@@ -117,6 +117,7 @@ export async function runPass(
   const reader = ahead?.reader;
   if (ahead?.readFirst) await reader?.readAll();
   plan.hints = ahead?.hints;
+  const holdBack = ahead ? HOLD_BACK_WITH_HINTS : HOLD_BACK;
   plan.hints?.newPass();
   for (let i = 0; i < slots.length; i++) await pipe.free(i);
   let cur = 0;
@@ -145,7 +146,7 @@ export async function runPass(
       const r = resets(store);
       for (const h of held) for (const pair of r) h.voided.push(pair);
       held.push({ slot: cur, spaces: [...store.spaces.keys()].map((id) => [id, resolve(id)]), voided: [], drops: pipe.takeDrops() });
-      if (held.length > LOOK_AHEAD) handOver();
+      if (held.length > holdBack) handOver();
       cur = (cur + 1) % slots.length;
       await pipe.free(cur);
       // Near the expected end windows shrink, so that the apply thread's last window is short.
