@@ -82,7 +82,7 @@ function resets(s: RecordStore): Array<[number, number]> {
   return out;
 }
 
-/** What a pass knows of pages reset ahead of it (reset-hints.ts, reset-scan.ts). */
+/** What a pass knows of pages reset ahead of it (reset-hints.ts, look-ahead.ts). */
 export interface PassAhead {
   readonly hints: ResetHints;
   /** Reads ahead while the pass decodes, filling `hints` (pass 1). */
@@ -94,10 +94,11 @@ export interface PassAhead {
 /**
  * One pass over the log: windows of records decoded and grouped by page here,
  * applied by the apply thread. A window is handed over once the next
- * HOLD_BACK are decoded (HOLD_BACK_WITH_HINTS with a look-ahead's hints), without the pages they reset (on a long sysbench log
- * 70 % of the records a later INIT_PAGE voids are voided by the very next
- * window); the apply thread meanwhile applies the windows before. Space drops
- * decoded in a window are handed over just before it, keeping log order.
+ * HOLD_BACK are decoded (HOLD_BACK_WITH_HINTS with a look-ahead's hints),
+ * without the pages they reset (on a long sysbench log without hints 70 % of
+ * the records a later INIT_PAGE voids are voided by the very next window); the
+ * apply thread meanwhile applies the windows before. Space drops decoded in a
+ * window are handed over just before it, keeping log order.
  */
 export async function runPass(
   pipe: ApplyPipeline,
