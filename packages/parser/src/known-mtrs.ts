@@ -9,7 +9,8 @@
  * still finds records that do not end at the terminator), and framing falls
  * back to the walk. Entries are taken in LSN order and consumed as framing
  * passes them: the LSNs asked for must not decrease (an earlier LSN finds no
- * entry and is walked).
+ * entry and is walked). At most `maxEntries` are held (12 bytes each): the
+ * boundaries of a run added beyond that are dropped, and those mtrs walked.
  */
 export class KnownMtrs {
   private starts = new Float64Array(1 << 14);
@@ -17,13 +18,21 @@ export class KnownMtrs {
   private head = 0;
   private count = 0;
 
+  /** `maxEntries`: a power of two (at least 2^14), or Infinity. */
+  constructor(private readonly maxEntries = Infinity) {}
+
   /** Entries not consumed yet. */
   get size(): number {
     return this.count - this.head;
   }
 
-  /** Adds mtrs `base + starts[i] .. base + ends[i]` for i < n (ascending, after every entry added before). */
-  add(base: number, starts: Uint32Array, ends: Uint32Array, n: number): void {
+  /**
+   * Adds mtrs `base + starts[i] .. base + ends[i]` for i < n (ascending, after
+   * every entry added before). False, nothing added, if they do not fit in
+   * maxEntries with those not consumed yet.
+   */
+  add(base: number, starts: Uint32Array, ends: Uint32Array, n: number): boolean {
+    if (this.count - this.head + n > this.maxEntries) return false;
     if (this.count + n > this.starts.length) this.makeRoom(n);
     const s = this.starts;
     const l = this.lengths;
@@ -34,6 +43,7 @@ export class KnownMtrs {
       c++;
     }
     this.count = c;
+    return true;
   }
 
   /**
@@ -53,7 +63,7 @@ export class KnownMtrs {
     // Compacting moves the live entries: only when they fill at most half, so that it stays rare.
     const live = this.count - this.head;
     let cap = this.starts.length;
-    while (2 * (live + n) > cap) cap *= 2;
+    while (2 * (live + n) > cap && cap < this.maxEntries) cap *= 2;
     if (cap === this.starts.length) {
       this.starts.copyWithin(0, this.head, this.count);
       this.lengths.copyWithin(0, this.head, this.count);

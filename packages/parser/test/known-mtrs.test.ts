@@ -149,3 +149,23 @@ test('the known boundaries of a batch are not used without CRC checks or with a 
   t.is(await first({ known: known(), checksums: false }), await first({ checksums: false }));
   t.is(await first({ known: known(), resets: new PageResetSink() }), await first({}));
 });
+
+test('beyond maxEntries the boundaries of a run are dropped, and taken again once framing consumed room', (t) => {
+  const k = new KnownMtrs(1 << 14);
+  const run = (from: number, n: number) => {
+    const starts = new Uint32Array(n);
+    const ends = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      starts[i] = (from + i) * 10;
+      ends[i] = (from + i) * 10 + 8;
+    }
+    return k.add(0, starts, ends, n);
+  };
+  t.true(run(0, 10_000));
+  t.false(run(10_000, 10_000), 'would hold 20 000');
+  t.is(k.size, 10_000);
+  t.is(k.lengthAt(9_999 * 10), 8);
+  t.is(k.lengthAt(10_000 * 10), 0, 'dropped: walked instead');
+  t.true(run(20_000, 16_000), 'the first run is consumed');
+  t.is(k.lengthAt(25_000 * 10), 8);
+});

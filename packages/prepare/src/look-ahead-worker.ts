@@ -1,4 +1,4 @@
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { workerData, type MessagePort } from 'node:worker_threads';
 import { ResetScanner, type LookAheadSetup, type ScanChunk } from './reset-scan.js';
 
 /** What the look-ahead thread is started with (see LookAhead). */
@@ -40,4 +40,3 @@ async function run(): Promise<void> {
 }
 
 run().catch(() => port.postMessage({ done: true }));
-void parentPort;

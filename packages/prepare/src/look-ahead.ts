@@ -24,7 +24,7 @@ const MAX_LEAD = 256 << 20;
  */
 export class LookAhead {
   readonly hints = new ResetHints();
-  readonly known = new KnownMtrs();
+  readonly known: KnownMtrs;
   /** The look-ahead has read all it can. */
   done = false;
   private readonly worker: Worker;
@@ -32,6 +32,7 @@ export class LookAhead {
   private readonly decoded = new Float64Array(new SharedArrayBuffer(8));
 
   constructor(setup: LookAheadSetup) {
+    this.known = new KnownMtrs(setup.knownMtrs);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.decoded[0] = Number(setup.fromLsn);
@@ -51,6 +52,7 @@ export class LookAhead {
         this.done = true;
         continue;
       }
+      // Beyond knownMtrs the boundaries are dropped (those mtrs are walked); the resets never are.
       this.known.add(c.base, c.starts, c.ends, c.count);
       for (let k = 0; k < c.resets; k++) this.hints.add(c.spaces[k]!, c.pages[k]!, c.lsns[k]!);
     }

@@ -11,6 +11,8 @@ export const SOURCE_READ_BUFFERS = 4;
 export const LOOK_AHEAD_READ_BUFFERS = SOURCE_READ_BUFFERS;
 /** Below this --use-memory there is no look-ahead: its read buffers would crowd out pages. */
 export const LOOK_AHEAD_MIN_MEMORY = 256 << 20;
+/** Bytes per mtr boundary the look-ahead hands over (KnownMtrs: a Float64 start, a Uint32 length). */
+export const KNOWN_MTR_BYTES = 12;
 /**
  * Windows held back once decoded, so that the pages they reset are dropped
  * from the window before (see passes.ts). With the look-ahead's hints few
@@ -61,6 +63,12 @@ export interface MemoryPlan {
   readonly flushBytes: number;
   /** Room for the look-ahead's reads (see LOOK_AHEAD_MIN_MEMORY). */
   readonly lookAhead: boolean;
+  /**
+   * Mtr boundaries the look-ahead may hold ahead of decoding (a power of
+   * two, ~1/32 of the memory; 0 without look-ahead): 2 M at 1 GiB, about
+   * 370 MB of the bench log, more than the 256 MiB it reads ahead.
+   */
+  readonly knownMtrs: number;
 }
 
 /**
@@ -85,12 +93,13 @@ export function readSizes(memory: number): { batchBytes: number; chunkBytes: num
 export function memoryPlan(memory: number, pageSize: number): MemoryPlan {
   const { batchBytes, chunkBytes } = readSizes(memory);
   const lookAhead = memory >= LOOK_AHEAD_MIN_MEMORY;
-  const logBytes = (SOURCE_READ_BUFFERS + (lookAhead ? LOOK_AHEAD_READ_BUFFERS : 0)) * chunkBytes;
+  const knownMtrs = lookAhead ? 2 ** Math.floor(Math.log2(memory / 32 / KNOWN_MTR_BYTES)) : 0;
+  const logBytes = (SOURCE_READ_BUFFERS + (lookAhead ? LOOK_AHEAD_READ_BUFFERS : 0)) * chunkBytes + knownMtrs * KNOWN_MTR_BYTES;
   const forWindows = Math.max(0, memory * (1 - PAGE_SHARE) - logBytes) / SLOTS;
   const windowBytes = Math.max(4 << 20, Math.floor(Math.min(MAX_WINDOW, memory * WINDOW_SHARE, forWindows)));
   const windowRecords = Math.max(MAX_RECORDS_PER_MTR, Math.floor((windowBytes * 0.6) / RECORD_BYTES));
   const arenaBytes = Math.max(MIN_ARENA, Math.floor(windowBytes * 0.4));
   const maxSlots = Math.max(MIN_SLOTS, Math.floor((memory - logBytes - SLOTS * windowBytes) / pageSize));
   const flushBytes = Math.max(pageSize * 64, Math.min(64 << 20, Math.floor(memory / 16)));
-  return { batchBytes, chunkBytes, windowBytes, windowRecords, arenaBytes, maxSlots, flushBytes, lookAhead };
+  return { batchBytes, chunkBytes, windowBytes, windowRecords, arenaBytes, maxSlots, flushBytes, lookAhead, knownMtrs };
 }

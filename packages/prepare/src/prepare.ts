@@ -148,7 +148,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   const ddl = await planBackupDdl(dir, files);
   const scan = await scanTablespaces(dir, files, layoutAfterDdl(files, ddl));
   const ps = scan.pageSize;
-  const { batchBytes, windowRecords, arenaBytes, maxSlots, flushBytes, lookAhead: roomToLookAhead } = memoryPlan(memory, ps);
+  const { batchBytes, windowRecords, arenaBytes, maxSlots, flushBytes, lookAhead: roomToLookAhead, knownMtrs } = memoryPlan(memory, ps);
 
   // Pass 1: read the whole needed range, validating every mtr; the apply thread applies it window
   // by window to pages in memory. Nothing on disk changes before every check below has passed.
@@ -161,7 +161,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   let pipe = opts.planOnly ? undefined : new ApplyPipeline({ dir, pageSize: ps, maxSlots, spillPath }, warn);
   let reader =
     pipe && roomToLookAhead && opts.lookAhead?.length
-      ? new LookAhead({ sources: opts.lookAhead, fromLsn: start, toLsn: opts.toLsn, chunkBytes, reuseBuffers: LOOK_AHEAD_READ_BUFFERS })
+      ? new LookAhead({ sources: opts.lookAhead, fromLsn: start, toLsn: opts.toLsn, chunkBytes, reuseBuffers: LOOK_AHEAD_READ_BUFFERS, knownMtrs })
       : undefined;
   let hints = reader?.hints;
   try {

@@ -17,6 +17,8 @@ export interface LookAheadSetup {
   readonly toLsn: Lsn | undefined;
   readonly chunkBytes: number;
   readonly reuseBuffers: number;
+  /** Mtr boundaries held at most (MemoryPlan.knownMtrs). */
+  readonly knownMtrs: number;
 }
 
 /**

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { LOOK_AHEAD_READ_BUFFERS, memoryPlan, SLOTS, SOURCE_READ_BUFFERS } from '../src/memory-plan.js';
+import { KNOWN_MTR_BYTES, LOOK_AHEAD_READ_BUFFERS, memoryPlan, SLOTS, SOURCE_READ_BUFFERS } from '../src/memory-plan.js';
 
 const MiB = 1 << 20;
 
@@ -9,7 +9,7 @@ test('pages get at least half of --use-memory from 64 MiB up, and the parts fit 
     const p = memoryPlan(memory, 16384);
     const pages = p.maxSlots * 16384;
     t.true(pages >= memory * 0.5 - 16384, `${mib} MiB: ${pages / MiB} MiB of pages`);
-    const used = (SOURCE_READ_BUFFERS + (p.lookAhead ? LOOK_AHEAD_READ_BUFFERS : 0)) * p.chunkBytes + SLOTS * p.windowBytes + pages;
+    const used = (SOURCE_READ_BUFFERS + (p.lookAhead ? LOOK_AHEAD_READ_BUFFERS : 0)) * p.chunkBytes + p.knownMtrs * KNOWN_MTR_BYTES + SLOTS * p.windowBytes + pages;
     t.true(used <= memory, `${mib} MiB: ${used / MiB} MiB planned`);
     t.is(p.lookAhead, mib >= 256);
     t.true(p.arenaBytes >= 2 * MiB && p.chunkBytes > p.batchBytes + MiB, `${mib} MiB: arena ${p.arenaBytes}, chunk ${p.chunkBytes}`);
