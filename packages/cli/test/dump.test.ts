@@ -1,4 +1,5 @@
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -198,4 +199,15 @@ test('bad input: one-line errors and exit codes', async (t) => {
   r = spawnCli(['dump', '--from-lsn', 'xyz', join(ROOT, 'testdata', 'backup')]);
   t.is(r.code, 2);
   t.is(r.stderr, 'ibarchive: --from-lsn: not an LSN: xyz\n');
+});
+
+test('the installed command runs from its #! line, with the V8 flag it names', (t) => {
+  // `ibarchive` as npm links it: the file itself is executed, `env -S` splits the node flags.
+  const main = join(ROOT, 'packages/cli/dist/src/main.js');
+  const first = readFileSync(main, 'utf8').split('\n', 1)[0]!;
+  t.is(first, '#!/usr/bin/env -S node --no-concurrent-recompilation');
+  const r = spawnSync(main, ['dump', join(ROOT, 'testdata', 'backup'), '--stats', '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  t.is(r.status, 0, r.stderr);
+  // (node refuses a V8 flag it does not know: the #! line would then fail here)
+  t.truthy((JSON.parse(r.stdout) as { summary?: { endLsn?: string } }).summary?.endLsn);
 });
