@@ -2,7 +2,7 @@ export { prepare, type PrepareOptions, type PrepareResult, type PrepareProgress 
 export { SOURCE_READ_BUFFERS, memoryPlan, type MemoryPlan } from './memory-plan.js';
 export { inspectBase, BASE_LOG_COPY, type BaseInfo } from './base.js';
 export { STATE_FILE, readState, type PrepareState } from './state.js';
-export { JOURNAL_FILE } from './journal.js';
+export { JOURNAL_FILE, JOURNAL_FILES } from './journal.js';
 export { Planner, SpaceKnowledge, type FileOp } from './plan.js';
 export { RecordStore } from './record-store.js';
 export { readStitched, type SourceSpan } from './stitch.js';

@@ -13,9 +13,10 @@ import { PRIVATE_FILE_MODE } from './state.js';
  *   u32 CRC-32C of everything before it | "IBAREND1" | zeros to a multiple of 4096 bytes
  *
  * Protocol: write and fsync the journal, write the pages in place and fsync the
- * data files, then void the journal. On start-up a complete journal (trailer
- * and CRC valid) is replayed; an incomplete one is discarded: its pages were
- * never written in place.
+ * data files, then void the journal. Two journal files (JOURNAL_FILES) let a
+ * group's journal be written while the previous group goes in place. On
+ * start-up every complete journal (trailer and CRC valid) is replayed; an
+ * incomplete one is discarded: its pages were never written in place.
  *
  * The journal is written with O_DIRECT where the file system allows it, through
  * a staging buffer whose address is page-aligned (a WebAssembly memory: nothing
@@ -24,10 +25,12 @@ import { PRIVATE_FILE_MODE } from './state.js';
  * journaled) took ~0.355 s buffered against ~0.30 s direct (A/B medians of 6).
  */
 export const JOURNAL_FILE = 'ibarchive_prepare.journal';
+/** Two journal files: consecutive flush groups alternate between them (see PageStore.startFlush). */
+export const JOURNAL_FILES: readonly string[] = [JOURNAL_FILE, `${JOURNAL_FILE}.2`];
 /** O_DIRECT needs offsets, lengths and addresses aligned to the device's block size; 4096 suits all. */
 const ALIGN = 4096;
-/** Bytes staged per write. */
-const STAGE_BYTES = 4 << 20;
+/** Bytes staged per write (twice this staged in all). */
+const STAGE_BYTES = 2 << 20;
 /** The one WebAssembly API used here (the compiler's libs here have no WebAssembly types). */
 declare const WebAssembly: { Memory: new (d: { initial: number }) => { readonly buffer: ArrayBuffer } };
 const MAGIC = new TextEncoder().encode('IBARJNL1');
@@ -123,7 +126,7 @@ export function decodeJournal(bytes: Uint8Array): JournalEntry[] | undefined {
   return entries;
 }
 
-/** The journal file of a target directory. */
+/** A journal file of a target directory. */
 export class Journal {
   private fh: FileHandle | undefined;
   private stage: Uint8Array | undefined;
@@ -131,14 +134,19 @@ export class Journal {
   constructor(
     readonly dir: string,
     private direct = true,
+    readonly file = JOURNAL_FILE,
   ) {}
 
   /** Writes and fsyncs a flush group (replacing any previous content). */
   async write(entries: readonly JournalEntry[], pageSize: number): Promise<void> {
-    const parts = journalParts(entries, pageSize);
+    await this.writeParts(journalParts(entries, pageSize));
+  }
+
+  /** The same, from journalParts() computed beforehand. */
+  async writeParts(parts: readonly Uint8Array[]): Promise<void> {
     if (this.direct) {
       try {
-        await this.writeParts(parts);
+        await this.put(parts);
         return;
       } catch (e) {
         // No O_DIRECT here (tmpfs, some network file systems): the same bytes, buffered.
@@ -147,44 +155,54 @@ export class Journal {
         this.direct = false;
       }
     }
-    await this.writeParts(parts);
+    await this.put(parts);
   }
 
-  private async writeParts(parts: readonly Uint8Array[]): Promise<void> {
-    const path = join(this.dir, JOURNAL_FILE);
+  private async put(parts: readonly Uint8Array[]): Promise<void> {
+    const path = join(this.dir, this.file);
     // Overwritten in place, never truncated: with O_DIRECT, blocks allocated anew cost an ext4
     // metadata commit at each fdatasync, which took the gain away.
     this.fh ??= await open(path, constants.O_WRONLY | constants.O_CREAT | (this.direct ? constants.O_DIRECT : 0), PRIVATE_FILE_MODE);
-    // A WebAssembly memory starts on a page boundary; 64 KiB pages.
-    this.stage ??= new Uint8Array(new WebAssembly.Memory({ initial: STAGE_BYTES >>> 16 }).buffer);
-    const stage = this.stage;
+    // A WebAssembly memory starts on a page boundary; 64 KiB pages. Two halves: one is filled
+    // while the other is written.
+    this.stage ??= new Uint8Array(new WebAssembly.Memory({ initial: (2 * STAGE_BYTES) >>> 16 }).buffer);
+    const fh = this.fh;
+    const halves = [this.stage.subarray(0, STAGE_BYTES), this.stage.subarray(STAGE_BYTES)];
+    let half = 0;
     let used = 0;
     let pos = 0;
-    const flush = async (n: number) => {
+    let writing: Promise<void> = Promise.resolve();
+    const writeOut = async (buf: Uint8Array, n: number, at: number) => {
       let done = 0;
       while (done < n) {
-        const { bytesWritten } = await this.fh!.write(stage, done, n - done, pos + done);
-        if (bytesWritten <= 0) throw new IbarchiveError('internal', 'the page journal took no bytes', { file: path, offset: pos + done });
+        const { bytesWritten } = await fh.write(buf, done, n - done, at + done);
+        if (bytesWritten <= 0) throw new IbarchiveError('internal', 'the page journal took no bytes', { file: path, offset: at + done });
         done += bytesWritten;
       }
+    };
+    const send = async (n: number) => {
+      await writing;
+      writing = writeOut(halves[half]!, n, pos);
+      // Caught here, thrown by the next await of `writing`.
+      writing.catch(() => {});
       pos += n;
+      half ^= 1;
+      used = 0;
     };
     for (const part of parts) {
       for (let at = 0; at < part.length; ) {
         const n = Math.min(part.length - at, STAGE_BYTES - used);
-        stage.set(part.subarray(at, at + n), used);
+        halves[half]!.set(part.subarray(at, at + n), used);
         used += n;
         at += n;
-        if (used === STAGE_BYTES) {
-          await flush(used);
-          used = 0;
-        }
+        if (used === STAGE_BYTES) await send(used);
       }
     }
     const padded = Math.ceil(used / ALIGN) * ALIGN;
-    stage.fill(0, used, padded);
-    if (padded > 0) await flush(padded);
-    await this.fh.datasync();
+    halves[half]!.fill(0, used, padded);
+    if (padded > 0) await send(padded);
+    await writing;
+    await fh.datasync();
   }
 
   /**
@@ -194,6 +212,7 @@ export class Journal {
    */
   async clear(): Promise<void> {
     if (!this.fh || !this.stage) return;
+    // Both halves' writes are complete here (put() awaited them).
     this.stage.fill(0, 0, ALIGN);
     await this.fh.write(this.stage, 0, ALIGN, 0);
   }
@@ -204,11 +223,24 @@ export class Journal {
   }
 }
 
-/** Reads a leftover journal: its entries when complete, else undefined. */
+/**
+ * Reads the leftover journals: the entries of each complete one (two groups in
+ * flight never hold the same page; a group already in place is replayed
+ * harmlessly), undefined when none is complete.
+ */
 export async function readJournal(dir: string): Promise<JournalEntry[] | undefined> {
+  let all: JournalEntry[] | undefined;
+  for (const file of JOURNAL_FILES) {
+    const entries = await readJournalFile(join(dir, file));
+    if (entries) all = [...(all ?? []), ...entries];
+  }
+  return all;
+}
+
+async function readJournalFile(path: string): Promise<JournalEntry[] | undefined> {
   let fh: FileHandle;
   try {
-    fh = await open(join(dir, JOURNAL_FILE), 'r');
+    fh = await open(path, 'r');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;

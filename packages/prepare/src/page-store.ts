@@ -3,7 +3,7 @@ import { moveFrmForRename } from './frm.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './state.js';
 import { dirname, join } from 'node:path';
 import { InputError } from '@ibarchive/parser';
-import { Journal, type JournalEntry } from './journal.js';
+import { Journal, JOURNAL_FILES, journalParts, type JournalEntry } from './journal.js';
 import type { TablespaceFile, TablespaceScan } from './tablespaces.js';
 
 /** `./db/t.ibd` (as the log writes it) -> `db/t.ibd`; undefined for paths outside the directory. */
@@ -37,9 +37,15 @@ export class PageStore {
   private readonly unjournaled = new Set<Uint8Array>();
   /** Staged images that are copies owned here (returned to `spare` once written). */
   private readonly copied = new Set<Uint8Array>();
-  /** The flush group being written, if any. */
-  private inFlight: Promise<void> = Promise.resolve();
-  private readonly journal: Journal;
+  /** Flush groups started; group N uses journals[N % 2]. */
+  private groups = 0;
+  /** Per journal file, the last group that used it (settled once durable in place, or failed). */
+  private readonly groupsInFlight: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
+  /** The newest group's journal write (settled once durable, or failed). */
+  private journaling: Promise<void> = Promise.resolve();
+  /** The first error of a flush group, thrown by every later startFlush() / flush(). */
+  private failure: unknown;
+  private readonly journals: Journal[];
   /** Space ids with records but no file (warned once, their records ignored). */
   readonly missing = new Set<number>();
   pagesWritten = 0;
@@ -53,7 +59,7 @@ export class PageStore {
   ) {
     for (const [id, f] of scan.byId) this.spaces.set(id, { path: f.path, fh: undefined, bytes: f.fileBytes });
     for (const f of scan.files) if (f.spaceId === undefined) this.unbound.set(f.path, f);
-    this.journal = new Journal(dir);
+    this.journals = JOURNAL_FILES.map((f) => new Journal(dir, true, f));
   }
 
   has(spaceId: number): boolean {
@@ -156,33 +162,52 @@ export class PageStore {
 
   /**
    * Starts writing the staged pages as one flush group (journal, write in
-   * place, fsync, clear journal) once the previous group is complete, and
-   * returns without waiting for it: pages can be applied meanwhile. A page of
-   * an unfinished group must not be read again (each page is read once per
-   * batch; `flush()` completes every group).
+   * place, fsync, clear journal) and returns without waiting for it: pages can
+   * be applied meanwhile. Two groups overlap: this group's journal is written
+   * while the previous group goes in place (each has a journal file of its
+   * own; a group waits for the one before the previous to complete, since it
+   * reuses that one's journal file). A page of an unfinished group must not be
+   * read again (each page is read once per batch; `flush()` completes every
+   * group).
    */
   async startFlush(): Promise<void> {
-    await this.inFlight;
+    if (this.failure !== undefined) throw this.failure;
     if (this.staged.length === 0) return;
-    const group = { entries: this.staged, ids: this.stagedIds, spaces: this.stagedSpaces };
+    const entries = this.staged;
+    const ids = this.stagedIds;
+    const spaces = this.stagedSpaces;
     this.staged = [];
     this.stagedIds = [];
     this.stagedSpaces = new Set();
-    const p = this.writeGroup(group.entries, group.ids, group.spaces);
+    // Checksummed now, while earlier groups' writes are under way.
+    const journaled = entries.filter((e) => !this.unjournaled.has(e.page));
+    const parts = journaled.length > 0 ? journalParts(journaled, this.pageSize) : undefined;
+    const slot = this.groups++ & 1;
+    // Journal writes one at a time (they share the disk); the journal file of group N-2 reused once it is done.
+    await Promise.all([this.journaling, this.groupsInFlight[slot]]);
+    if (this.failure !== undefined) throw this.failure;
+    const journal = this.journals[slot]!;
+    const journalDone = parts ? journal.writeParts(parts) : Promise.resolve();
+    const done = journalDone.then(() => this.writeInPlace(entries, ids, spaces, parts ? journal : undefined));
     // A failure surfaces at the next startFlush() / flush(), not as an unhandled rejection.
-    p.catch(() => {});
-    this.inFlight = p;
+    const fail = (e: unknown) => {
+      this.failure ??= e;
+    };
+    journalDone.catch(fail);
+    done.catch(fail);
+    this.journaling = journalDone.catch(() => {});
+    this.groupsInFlight[slot] = done.catch(() => {});
   }
 
   /** Writes every staged page and waits until all are durable in place. */
   async flush(): Promise<void> {
     await this.startFlush();
-    await this.inFlight;
+    await Promise.all(this.groupsInFlight);
+    if (this.failure !== undefined) throw this.failure;
   }
 
-  private async writeGroup(entries: JournalEntry[], ids: number[], spaces: Set<number>): Promise<void> {
-    const journaled = entries.filter((e) => !this.unjournaled.has(e.page));
-    if (journaled.length > 0) await this.journal.write(journaled, this.pageSize);
+  /** A group's pages in place once its journal is durable; fsync; then its journal is voided. */
+  private async writeInPlace(entries: JournalEntry[], ids: number[], spaces: Set<number>, journal: Journal | undefined): Promise<void> {
     const writes: Promise<unknown>[] = [];
     const ps = this.pageSize;
     // Runs of consecutive pages of one file (staged in ascending order) go out in one pwritev.
@@ -204,7 +229,7 @@ export class PageStore {
     // The group's files are fsynced together rather than one after the other.
     await Promise.all([...spaces].map(async (id) => (await this.spaces.get(id)?.fh)?.sync()));
     this.pagesWritten += entries.length;
-    if (journaled.length > 0) await this.journal.clear();
+    if (journal) await journal.clear();
     for (const e of entries) {
       this.unjournaled.delete(e.page);
       if (this.copied.delete(e.page)) this.spare.push(e.page);
@@ -303,7 +328,7 @@ export class PageStore {
   async close(): Promise<void> {
     await this.flush();
     for (const s of this.spaces.values()) await this.closeFile(s);
-    await this.journal.close();
+    for (const j of this.journals) await j.close();
   }
 }
 

@@ -16,7 +16,7 @@ import { BASE_LOG_COPY, inspectBase, type BaseInfo } from './base.js';
 import { formatCheckpointsFile } from './checkpoints-file.js';
 import { unsupportedFlags } from './fsp.js';
 import { FILE_OPS_FILE } from './file-ops-progress.js';
-import { JOURNAL_FILE, readJournal } from './journal.js';
+import { JOURNAL_FILES, readJournal } from './journal.js';
 import { describeNewerPage, findNewerPage } from './page-scan.js';
 import { normalizeLogName, PageStore, replayJournal } from './page-store.js';
 import { ApplyPipeline, type PassResult } from './apply-pipeline.js';
@@ -141,7 +141,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
   if (!opts.planOnly && base.kind === 'resume') {
     const journal = await readJournal(dir);
     if (journal) await replayJournal(dir, journal);
-    await removeIfExists(join(dir, JOURNAL_FILE));
+    for (const f of JOURNAL_FILES) await removeIfExists(join(dir, f));
   }
 
   const files = await listFiles(dir);
@@ -333,7 +333,7 @@ export async function prepare(opts: PrepareOptions): Promise<PrepareResult> {
     }
     await state('done', reached);
     await removeIfExists(join(dir, BASE_LOG_COPY));
-    await removeIfExists(join(dir, JOURNAL_FILE));
+    for (const f of JOURNAL_FILES) await removeIfExists(join(dir, f));
     await removeIfExists(join(dir, FILE_OPS_FILE));
     opts.onProgress?.({ phase: 'finish', fraction: 1, lsn: reached });
     return { ...summary, batches, pagesSpilled, pagesWritten, filesExtended, planOnly: false };

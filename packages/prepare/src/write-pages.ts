@@ -69,6 +69,7 @@ export async function writePass(cache: PassPages, pages: PageStore, opts: WriteP
   let filesExtended = 0;
   let done = 0;
   const total = cache.count;
+  const grow: Array<[number, number]> = [];
   for (const id of cache.spaceIds()) {
     const slots = cache.slotsInOrder(id);
     if (!pages.has(id) && !pages.bindByName(id, k.names.get(id))) {
@@ -111,12 +112,11 @@ export async function writePass(cache: PassPages, pages: PageStore, opts: WriteP
       await pages.read(id, 0, p0);
       if (!isAllZero(p0)) fspSize = readFspHeader(p0).size;
     }
-    if (fspSize > 0) {
-      await pages.flush();
-      if (await pages.extend(id, fspSize)) filesExtended++;
-    }
+    if (fspSize > 0) grow.push([id, fspSize]);
   }
   await pages.flush();
+  // Files grow once every page is in place: a flush per file would stop flush groups from overlapping.
+  for (const [id, size] of grow) if (await pages.extend(id, size)) filesExtended++;
   opts.onProgress?.(total, total);
   return { pagesWritten, filesExtended };
 }
