@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { startServer, startServerOn } from './harness/dist/src/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'packages/cli/dist/src/main.js');
+const CLI = join(ROOT, 'packages/cli/bundle/ibarchive.js');
 const keep = process.argv.includes('--keep');
 const t0 = Date.now();
 const TABLES = ['shop.customers', 'shop.orders', 'shop.order_lines'];
@@ -24,7 +24,7 @@ const info = (msg) => console.log(`   ${msg}`);
 /** Runs `ibarchive ...args`, echoing the command; returns stdout (throws with stderr on a non-zero exit). */
 function ibarchive(args, { show = true } = {}) {
   if (show) info(`$ ibarchive ${args.join(' ')}`);
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(CLI, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (show) for (const l of `${r.stdout}`.trimEnd().split('\n')) if (l) info(`  ${l}`);
   if (r.status !== 0) throw new Error(`ibarchive ${args[0]} exited with ${r.status}: ${r.stderr.trim()}`);
   return r.stdout;
@@ -61,7 +61,7 @@ async function main() {
 
     step('Start the archiver: ibarchive archive follows ib_logfile0 into an archive directory');
     const archiverLog = [];
-    archiver = spawn(process.execPath, [CLI, 'archive', '--datadir', srv.datadir, '--archive-dir', archive, '--poll-interval', '200', '--segment-seconds', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    archiver = spawn(CLI, ['archive', '--datadir', srv.datadir, '--archive-dir', archive, '--poll-interval', '200', '--segment-seconds', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
     archiver.stdout.on('data', (d) => archiverLog.push(String(d)));
     archiver.stderr.on('data', (d) => archiverLog.push(String(d)));
     info(`$ ibarchive archive --datadir ${srv.datadir} --archive-dir ${archive} --poll-interval 200 --segment-seconds 2   (pid ${archiver.pid})`);

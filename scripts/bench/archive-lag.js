@@ -24,7 +24,7 @@ export async function measureLag(root, { pollMs, segmentSeconds, compress, volum
   const { startServer, runWorkload } = await import(join(root, 'scripts/harness/dist/src/index.js'));
   const srv = await startServer({ mariadbdOptions: ['--innodb-log-file-size=256M'] });
   const cli = spawn(process.execPath, [
-    join(root, 'packages/cli/dist/src/main.js'), 'archive', '--datadir', srv.datadir, '--archive-dir', archiveDir,
+    join(root, 'packages/cli/bundle/ibarchive.js'), 'archive', '--datadir', srv.datadir, '--archive-dir', archiveDir,
     '--json', '--poll-interval', String(pollMs), '--segment-seconds', String(segmentSeconds), '--compress', compress,
   ], { stdio: ['ignore', 'pipe', 'inherit'] });
   const progress = [];

@@ -98,9 +98,9 @@ try {
     ['mariadb-backup --prepare', 'mariadb-backup', (d) => ['--no-defaults', '--prepare', `--target-dir=${d}`]],
     ['mariadb-backup --prepare --use-memory=1G', 'mariadb-backup', (d) => ['--no-defaults', '--prepare', '--use-memory=1G', `--target-dir=${d}`]],
     // Run as installed (`ibarchive`): its #! line carries the node flags it is meant to run with.
-    ['ibarchive prepare', join(root, 'packages/cli/dist/src/main.js'), (d) => ['prepare', '--target-dir', d]],
+    ['ibarchive prepare', join(root, 'packages/cli/bundle/ibarchive.js'), (d) => ['prepare', '--target-dir', d]],
     // For information (not in the ratio): about mariadb-backup's default memory, pages spilled to a scratch file.
-    ['ibarchive prepare --use-memory=128M', join(root, 'packages/cli/dist/src/main.js'), (d) => ['prepare', '--use-memory=128M', '--target-dir', d]],
+    ['ibarchive prepare --use-memory=128M', join(root, 'packages/cli/bundle/ibarchive.js'), (d) => ['prepare', '--use-memory=128M', '--target-dir', d]],
   ];
   const all = runs.map(() => []);
   for (let round = 0; round < rounds; round++) {

@@ -9,7 +9,7 @@ import { runWorkload, startServer } from '@ibarchive/harness';
 import { openArchive } from '@ibarchive/log-archiver';
 import { formatLsn, readMtrBatches } from '@ibarchive/parser';
 
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.js');
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bundle', 'ibarchive.js');
 
 function startArchiver(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; signal: string | null; stderr: string }> } {
   const child = spawn(process.execPath, [MAIN, 'archive', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });

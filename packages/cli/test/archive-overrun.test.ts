@@ -8,7 +8,7 @@ import { runWorkload, startServer } from '@ibarchive/harness';
 import { openArchive } from '@ibarchive/log-archiver';
 import { formatLsn, parseLsn, readMtrBatches } from '@ibarchive/parser';
 
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.js');
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bundle', 'ibarchive.js');
 
 interface Proc {
   child: ChildProcess;

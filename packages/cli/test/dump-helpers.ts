@@ -8,7 +8,8 @@ import { createProgram } from '../src/program.js';
 
 /** Repository root (tests run from packages/cli/dist/test). */
 export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
+/** The command as installed (`npm run build` bundles it, see build-bundle.mjs). */
+export const MAIN = fileURLToPath(new URL('../../bundle/ibarchive.js', import.meta.url));
 
 /**
  * Runs the CLI in-process with only the dump command registered (so these
@@ -36,7 +37,7 @@ export async function runCli(argv: string[]): Promise<{ code: number; out: strin
   return { code, out, err };
 }
 
-/** Runs `node packages/cli/dist/src/main.js` as a process. */
+/** Runs `node packages/cli/bundle/ibarchive.js` as a process. */
 export function spawnCli(argv: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [MAIN, ...argv], { encoding: 'utf8', maxBuffer: 256 << 20 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };

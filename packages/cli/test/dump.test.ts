@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32c, encodeCheckpointBlock, encodeLogHeader, memoryFile, openCircularLog, readMtrBatches, RecordReader, WRITE } from '@ibarchive/parser';
-import { ROOT, runCli, spawnCli } from './dump-helpers.js';
+import { MAIN, ROOT, runCli, spawnCli } from './dump-helpers.js';
 
 /**
  * `ibarchive dump` over the real fixtures of testdata/ (see testdata/README):
@@ -201,9 +201,9 @@ test('bad input: one-line errors and exit codes', async (t) => {
   t.is(r.stderr, 'ibarchive: --from-lsn: not an LSN: xyz\n');
 });
 
-test('the installed command runs from its #! line, with the V8 flag it names', (t) => {
+test('the installed command (the bundle) runs from its #! line, with the V8 flag it names', (t) => {
   // `ibarchive` as npm links it: the file itself is executed, `env -S` splits the node flags.
-  const main = join(ROOT, 'packages/cli/dist/src/main.js');
+  const main = MAIN;
   const first = readFileSync(main, 'utf8').split('\n', 1)[0]!;
   t.is(first, '#!/usr/bin/env -S node --no-concurrent-recompilation');
   const r = spawnSync(main, ['dump', join(ROOT, 'testdata', 'backup'), '--stats', '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });

@@ -19,7 +19,7 @@ let archive = '';
 let backup = '';
 let srv: Server | undefined;
 let follower: ReturnType<typeof follow> | undefined;
-const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../bundle/ibarchive.js', import.meta.url));
 
 test.before(async () => {
   work = await mkdtemp(join(tmpdir(), 'ibarchive-verify-'));

@@ -35,7 +35,7 @@ let frmDir = '';
 let points: RestorePoint[] = [];
 let backupEnd = 0n;
 const tables = pointTables(workloadSchema('wl'));
-const cliMain = fileURLToPath(new URL('../../../cli/dist/src/main.js', import.meta.url));
+const cliMain = fileURLToPath(new URL('../../../cli/bundle/ibarchive.js', import.meta.url));
 
 test.before(async () => {
   work = await mkdtemp(join(tmpdir(), 'ibarchive-prepare-archive-'));
