@@ -10,7 +10,8 @@ import { makeOutput } from '../src/output.js';
 import { run } from '../src/run.js';
 import { parseSize } from '../src/commands/prepare.js';
 
-const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
+/** The command as installed (the bundle, see build-bundle.mjs). */
+const main = fileURLToPath(new URL('../../bundle/ibarchive.js', import.meta.url));
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
