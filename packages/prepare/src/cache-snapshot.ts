@@ -1,3 +1,4 @@
+import { markAligned } from './aligned-memory.js';
 import type { SpillFile } from './spill-file.js';
 
 /** Pages per arena chunk of a PageCache: memory is taken as pages are first used, not up front. */
@@ -59,6 +60,8 @@ export class CacheSnapshot implements PassPages {
     this.deferred = d.deferred;
     this.spilled = d.spilled;
     this.home = d.home;
+    // PageCache takes its chunks from alignedBuffer.
+    for (const b of d.chunks) markAligned(b);
     this.chunks = d.chunks.map((b) => new Uint8Array(b));
     this.ps = d.pageSize;
     for (let i = 0; i < this.count; i++) {

@@ -1,3 +1,4 @@
+import { alignedBuffer } from './aligned-memory.js';
 import { CHUNK_PAGES, type CacheSnapshotData } from './cache-snapshot.js';
 import { PageTable } from './page-table.js';
 import type { SpillFile } from './spill-file.js';
@@ -163,7 +164,8 @@ export class PageCache {
       }
       if (slot >= this.views.length) {
         const bytes = CHUNK_PAGES * this.pageSize;
-        const chunk = new Uint8Array(this.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+        // Aligned memory: the pages are written in place with O_DIRECT (page-store.ts).
+        const chunk = new Uint8Array(alignedBuffer(bytes, this.shared));
         this.chunks.push(chunk);
         for (let i = 0; i < CHUNK_PAGES; i++) this.views.push(chunk.subarray(i * this.pageSize, (i + 1) * this.pageSize));
       }

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { applyBackupDdl, layoutAfterDdl, listFiles, planBackupDdl } from '../src/backup-ddl.js';
 import { parseBackupCnf } from '../src/backup-cnf.js';
 import { formatCheckpointsFile, parseCheckpointsFile } from '../src/checkpoints-file.js';
-import { decodeJournal, encodeJournal, Journal, JOURNAL_FILE, journalParts } from '../src/journal.js';
+import { decodeJournal, Journal, JOURNAL_FILE, journalParts } from '../src/journal.js';
+import { alignedBuffer } from '../src/aligned-memory.js';
+import { crc32c } from '@ibarchive/parser';
 import { describeTablespace } from '../src/tablespaces.js';
 import { inspectBase } from '../src/base.js';
 import { unsupportedFlags, pageSizeOfFlags } from '../src/fsp.js';
@@ -31,39 +33,54 @@ test('backup.cnf gives the recovery start and target', (t) => {
   t.is(parseBackupCnf('[x]\n').recoveryStart, undefined);
 });
 
-test('journal round-trips and rejects a torn or truncated journal', (t) => {
-  const ps = 1024;
+test('journal round-trips and rejects a torn or truncated journal; a version 1 journal still decodes', (t) => {
+  const ps = 4096;
   const page = (b: number) => new Uint8Array(ps).fill(b);
   const entries = [
     { path: 'ibdata1', pageNo: 5, page: page(1) },
     { path: 'db/t#P#p0.ibd', pageNo: 70000, page: page(2) },
   ];
-  const bytes = encodeJournal(entries, ps);
+  const bytes = Buffer.concat(journalParts(entries, ps));
+  // Header, pages and trailer each start on a 4096-byte boundary (O_DIRECT writes them as they are).
+  t.is(bytes.length, 4096 + 2 * ps + 4096);
   const back = decodeJournal(bytes)!;
-  t.deepEqual(back.map((e) => [e.path, e.pageNo, e.page[0]]), [['ibdata1', 5, 1], ['db/t#P#p0.ibd', 70000, 2]]);
-  t.is(decodeJournal(bytes.subarray(0, bytes.length - 1)), undefined);
-  const torn = bytes.slice();
-  torn[100] ^= 0xff;
-  t.is(decodeJournal(torn), undefined);
+  t.deepEqual(back.map((e) => [e.path, e.pageNo, e.page[0], e.page[ps - 1]]), [['ibdata1', 5, 1, 1], ['db/t#P#p0.ibd', 70000, 2, 2]]);
+  t.is(decodeJournal(bytes.subarray(0, bytes.length - 4096)), undefined);
+  for (const at of [30, 4096 + 100, 4096 + ps + 7, bytes.length - 4096 + 1]) {
+    const torn = bytes.slice();
+    torn[at] ^= 0xff;
+    t.is(decodeJournal(torn), undefined, `byte ${at} changed`);
+  }
   t.is(decodeJournal(new Uint8Array(0)), undefined);
+  t.is(decodeJournal(new Uint8Array(8192)), undefined);
+  // Version 1, as an older ibarchive left it: an entry's header before each page, then CRC and trailer.
+  const v1: number[] = [...Buffer.from('IBARJNL1'), 0, 0, 0, 1, 0, 0, 0x10, 0];
+  v1.push(0, 7, ...Buffer.from('ibdata1'), 0, 0, 0, 9, ...page(3));
+  const crc = crc32c(Uint8Array.from(v1));
+  v1.push(crc >>> 24, (crc >>> 16) & 0xff, (crc >>> 8) & 0xff, crc & 0xff, ...Buffer.from('IBAREND1'));
+  t.deepEqual(decodeJournal(Uint8Array.from(v1))!.map((e) => [e.path, e.pageNo, e.page.length, e.page[0]]), [['ibdata1', 9, ps, 3]]);
+  v1[40] ^= 1;
+  t.is(decodeJournal(Uint8Array.from(v1)), undefined);
 });
 
-test('the journal on disk is encodeJournal padded to 4096 bytes; a shorter group overwrites a longer one; clear voids it', async (t) => {
-  const ps = 1024;
+test('the journal on disk is journalParts written out; a shorter group overwrites a longer one; clear voids it', async (t) => {
+  const ps = 4096;
+  // Pages in aligned memory (as the page cache holds them: written as they are) and in plain memory (copied).
+  const arena = new Uint8Array(alignedBuffer(1500 * ps, true));
   const group = (n: number, fill: number) =>
-    Array.from({ length: n }, (_, i) => ({ path: `db/t${i % 7}.ibd`, pageNo: i * 3, page: new Uint8Array(ps).fill((i + fill) & 0xff) }));
+    Array.from({ length: n }, (_, i) => {
+      const page = i % 3 === 0 ? new Uint8Array(ps) : arena.subarray(i * ps, (i + 1) * ps);
+      return { path: `db/t${i % 7}.ibd`, pageNo: i * 3, page: page.fill((i + fill) & 0xff) };
+    });
   const entries = group(1500, 0);
-  const whole = encodeJournal(entries, ps);
-  t.deepEqual(Buffer.concat(journalParts(entries, ps)), Buffer.from(whole));
+  const whole = Buffer.concat(journalParts(entries, ps));
   const dir = await mkdtemp(join(tmpdir(), 'ibarchive-journal-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const j = new Journal(dir);
   await j.write(entries, ps);
   const onDisk = await readFile(join(dir, JOURNAL_FILE));
-  t.is(onDisk.length, Math.ceil(whole.length / 4096) * 4096);
-  t.true(onDisk.subarray(0, whole.length).equals(Buffer.from(whole)));
-  t.true(onDisk.subarray(whole.length).every((b) => b === 0));
-  t.is(decodeJournal(onDisk)!.length, 1500);
+  t.true(onDisk.equals(whole));
+  t.deepEqual(decodeJournal(onDisk)!.map((e) => [e.path, e.pageNo, e.page[0]]), entries.map((e) => [e.path, e.pageNo, e.page[0]]));
   // The file is overwritten in place: the shorter group is followed by the older group's bytes.
   const shorter = group(10, 9);
   await j.write(shorter, ps);
@@ -75,7 +92,7 @@ test('the journal on disk is encodeJournal padded to 4096 bytes; a shorter group
   await j.close();
   // Buffered (no O_DIRECT on the file system): the same bytes.
   const b = new Journal(dir, false);
-  await b.write(entries, ps);
+  await b.write(group(1500, 0), ps);
   await b.close();
   t.true((await readFile(join(dir, JOURNAL_FILE))).equals(onDisk));
 });
