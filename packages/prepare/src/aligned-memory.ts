@@ -15,10 +15,21 @@ declare const WebAssembly: {
 };
 const aligned = new WeakSet<ArrayBufferLike>();
 
-/** A buffer of at least `bytes` starting on a DIRECT_ALIGN boundary; `shared`: a SharedArrayBuffer. */
+/**
+ * A buffer of at least `bytes` starting on a DIRECT_ALIGN boundary; `shared`:
+ * a SharedArrayBuffer. V8 reserves ~10 GiB of address space (not memory) per
+ * WebAssembly memory; where that is refused (a ulimit -v), a plain buffer is
+ * returned, which isAligned() rejects: its pages are written buffered.
+ */
 export function alignedBuffer(bytes: number, shared: boolean): ArrayBuffer | SharedArrayBuffer {
   const pages = Math.max(1, Math.ceil(bytes / WASM_PAGE));
-  const b = new WebAssembly.Memory(shared ? { initial: pages, maximum: pages, shared: true } : { initial: pages }).buffer;
+  let b: ArrayBuffer | SharedArrayBuffer;
+  try {
+    b = new WebAssembly.Memory(shared ? { initial: pages, maximum: pages, shared: true } : { initial: pages }).buffer;
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    return shared ? new SharedArrayBuffer(pages * WASM_PAGE) : new ArrayBuffer(pages * WASM_PAGE);
+  }
   aligned.add(b);
   return b;
 }

@@ -1,9 +1,10 @@
 import test from 'ava';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJournal, Journal, JOURNAL_FILES, readJournal, type JournalEntry } from '../src/journal.js';
 import { PageStore } from '../src/page-store.js';
+import { alignedBuffer, isAligned } from '../src/aligned-memory.js';
 import type { TablespaceFile, TablespaceScan } from '../src/tablespaces.js';
 
 /** Two journal files: flush groups overlap, and every complete journal is replayed after a kill. */
@@ -99,4 +100,34 @@ test.serial('readJournal replays every complete journal file and skips an incomp
   first[100] ^= 0xff;
   await writeFile(join(dir, JOURNAL_FILES[0]!), first);
   t.is(await readJournal(dir), undefined);
+});
+
+test('pages in aligned memory go in place with O_DIRECT, others buffered; a plain buffer is never taken for aligned', async (t) => {
+  const arena = new Uint8Array(alignedBuffer(8 * PS, true));
+  t.true(isAligned(arena.subarray(PS, 2 * PS)));
+  t.false(isAligned(arena.subarray(512, 512 + PS)), 'an offset off the 4096-byte grid');
+  t.false(isAligned(arena.subarray(0, 100)), 'a length off the grid');
+  t.false(isAligned(new Uint8Array(new ArrayBuffer(8 * PS)).subarray(0, PS)), 'plain memory');
+  const { dir, scan } = await tablespaceDir(t);
+  const store = new PageStore(dir, PS, scan);
+  // What goes through the O_DIRECT handle: [first page, pages].
+  const direct: number[][] = [];
+  const proto = PageStore.prototype as unknown as { directHandle(s: unknown): Promise<FileHandle | null> };
+  const original = proto.directHandle;
+  proto.directHandle = async function (this: PageStore, s: unknown) {
+    const fh = await original.call(this, s);
+    if (fh && !('spied' in fh)) {
+      const writev = fh.writev.bind(fh);
+      Object.assign(fh, { spied: true, writev: (bufs: Uint8Array[], pos: number) => (direct.push([pos / PS, bufs.length]), writev(bufs, pos)) });
+    }
+    return fh;
+  };
+  t.teardown(() => (proto.directHandle = original));
+  // Pages 10-13 from aligned memory (one run), 20 and 21 from plain memory.
+  for (let p = 10; p < 14; p++) store.stage(7, p, arena.subarray((p - 10) * PS, (p - 9) * PS).fill(p), false);
+  for (const p of [20, 21]) store.stage(7, p, new Uint8Array(PS).fill(p), false);
+  await store.close();
+  t.deepEqual(direct, [[10, 4]]);
+  const file = await readFile(join(dir, 'db/t.ibd'));
+  for (let p = 0; p < PAGES; p++) t.true(file.subarray(p * PS, (p + 1) * PS).every((b) => b === ([10, 11, 12, 13, 20, 21].includes(p) ? p : 0xee)), `page ${p}`);
 });
