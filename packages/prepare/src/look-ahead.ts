@@ -27,6 +27,8 @@ export class LookAhead {
   readonly known: KnownMtrs;
   /** The look-ahead has read all it can. */
   done = false;
+  /** LSN up to which the look-ahead has framed the log and reported its resets. */
+  scanned = 0;
   private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly decoded = new Float64Array(new SharedArrayBuffer(8));
@@ -54,6 +56,7 @@ export class LookAhead {
       }
       // Beyond knownMtrs the boundaries are dropped (those mtrs are walked); the resets never are.
       this.known.add(c.base, c.starts, c.ends, c.count);
+      if (c.count > 0) this.scanned = Math.max(this.scanned, c.base + c.ends[c.count - 1]!);
       for (let k = 0; k < c.resets; k++) this.hints.add(c.spaces[k]!, c.pages[k]!, c.lsns[k]!);
     }
   }

@@ -21,6 +21,12 @@ export const KNOWN_MTR_BYTES = 12;
  * (below LOOK_AHEAD_MIN_MEMORY) 2 are held back.
  */
 export const HOLD_BACK_WITH_HINTS = 1;
+/**
+ * Look-ahead lead past the decoded LSN from which no window is held back:
+ * the resets a held window would catch lie in the next window or two (up to
+ * ~40 MB of log on the bench), and the look-ahead has reported them already.
+ */
+export const NO_HOLD_LEAD = 64 << 20;
 export const HOLD_BACK = 2;
 /**
  * Window slots: one being applied, one held back and one queued for the

@@ -1,7 +1,7 @@
 import type { LogEnd, Lsn, MtrBatch } from '@ibarchive/parser';
 import type { ApplyPipeline, PassResult } from './apply-pipeline.js';
 import type { ToWorker } from './apply-messages.js';
-import { HOLD_BACK, HOLD_BACK_WITH_HINTS, SLOTS } from './memory-plan.js';
+import { HOLD_BACK, HOLD_BACK_WITH_HINTS, NO_HOLD_LEAD, SLOTS } from './memory-plan.js';
 import type { Planner } from './plan.js';
 import { PAGE_FREED, PAGE_INIT, RecordStore } from './record-store.js';
 import type { ResetHints } from './reset-hints.js';
@@ -118,7 +118,15 @@ export async function runPass(
   const reader = ahead?.reader;
   if (ahead?.readFirst) await reader?.readAll();
   plan.hints = ahead?.hints;
-  const holdBack = ahead ? HOLD_BACK_WITH_HINTS : HOLD_BACK;
+  // Windows held back now. Once the look-ahead has framed NO_HOLD_LEAD past what is decoded (or
+  // all it can, past it), or in a later pass (hints of the whole range), what a held window would
+  // wait for is in the hints already: a window goes to the apply thread as soon as it is decoded.
+  const holdBack = (): number => {
+    if (!ahead) return HOLD_BACK;
+    if (!reader) return 0;
+    const at = Number(plan.reachedLsn ?? 0n);
+    return reader.scanned >= at + NO_HOLD_LEAD || (reader.done && reader.scanned >= at) ? 0 : HOLD_BACK_WITH_HINTS;
+  };
   plan.hints?.newPass();
   for (let i = 0; i < slots.length; i++) await pipe.free(i);
   let cur = 0;
@@ -147,7 +155,7 @@ export async function runPass(
       const r = resets(store);
       for (const h of held) for (const pair of r) h.voided.push(pair);
       held.push({ slot: cur, spaces: [...store.spaces.keys()].map((id) => [id, resolve(id)]), voided: [], drops: pipe.takeDrops() });
-      if (held.length > holdBack) handOver();
+      while (held.length > holdBack()) handOver();
       cur = (cur + 1) % slots.length;
       await pipe.free(cur);
       // Near the expected end windows shrink, so that the apply thread's last window is short.
