@@ -1,5 +1,6 @@
 export { type Lsn, formatLsn, formatOffset, parseLsn } from './lsn.js';
 export { crc32c, crc32cRange, crc32cTable, nativeCrc32cAvailable } from './crc32c.js';
+export { batchCrc, type VerifyMtrCrcs } from './crc32c-batch.js';
 export {
   type ErrorClass,
   type LogPosition,

@@ -1,4 +1,5 @@
 import { crc32cRange } from './crc32c.js';
+import { batchCrc } from './crc32c-batch.js';
 import { ChecksumMismatchError, CorruptLogError } from './errors.js';
 import { formatLsn, type Lsn } from './lsn.js';
 import type { KnownMtrs } from './known-mtrs.js';
@@ -234,8 +235,42 @@ export function frameRun(
       toLsnReached = true;
       break;
     }
+    const batched = known !== undefined && checksum && resets === undefined ? batchCrc.verify : undefined;
+    if (batched !== undefined) {
+      // The known mtrs from here on whose terminators check out, framed at once, then all their
+      // CRCs checked in one native call; from the first that fails, the mtr is walked (below).
+      let n = count;
+      let at = pos;
+      while (at < bytes.length && at < toPos) {
+        const len = known!.lengthAt(knownLsn + at);
+        const t = at + len - 5;
+        if (len === 0 || t <= at || at + len > bytes.length || t - at >= MTR_SIZE_MAX || bytes[at]! <= 1) break;
+        if (bytes[t] !== (t < flipAt ? seqBit : 1 - seqBit)) break;
+        if (n === cap) {
+          cap *= 2;
+          starts = grow(starts, cap);
+          recordsEnds = grow(recordsEnds, cap);
+          ends = grow(ends, cap);
+        }
+        starts[n] = at;
+        recordsEnds[n] = t;
+        ends[n] = at + len;
+        n++;
+        at += len;
+      }
+      const ok = n > count ? batched(bytes, starts, ends, count, n) : count;
+      if (ok > count) {
+        count = ok;
+        pos = ends[count - 1]!;
+        scan.kind = 'mtr';
+        scan.reason = undefined;
+        scan.recordsEnd = recordsEnds[count - 1]!;
+        scan.end = pos;
+        continue;
+      }
+    }
     const mark = resets?.n ?? 0;
-    const len = known === undefined || !checksum || resets !== undefined ? 0 : known.lengthAt(knownLsn + pos);
+    const len = batched !== undefined || known === undefined || !checksum || resets !== undefined ? 0 : known.lengthAt(knownLsn + pos);
     if (len === 0 || !checkKnown(bytes, pos, pos + len, seqBit, flipAt, scan)) scanMtr(bytes, pos, bytes.length, seqBit, flipAt, scan, checksum, resets, count);
     if (scan.kind !== 'mtr') {
       if (resets) resets.n = mark;
